@@ -1,0 +1,84 @@
+-- int_invoice_revisions_compared: one row per cycle invoice of the billed period x item x
+-- line type: what the current extracts say it should hold (wanted) against the sum of all
+-- revisions already in the warehouse (billed), and the difference (billing-rules.md
+-- section 8). An invoice never billed gets revision 1 with the wanted lines; one already
+-- billed gets a new revision only where some line's quantity or amount differs.
+with wanted as (
+    select invoice_id_for(reseller_id, client_id, 'cycle', invoice_date) as invoice_id, *
+    from int_cycle_lines_priced
+),
+
+prior_cycle_invoices as (
+    select invoice_id, reseller_id, client_id, invoice_date, currency, max(revision) as last_revision
+    from prior_invoices
+    group by all
+    having bool_or(kind = 'cycle' and revision = 1)
+),
+
+billed as (
+    select
+        prior_invoice_lines.invoice_id,
+        item_code,
+        line_type,
+        sum(quantity) as quantity,
+        sum(amount) as amount,
+        arg_max(unit_price, revision) as unit_price,
+        arg_max(description, revision) as description,
+        arg_max(price_source, revision) as price_source,
+        arg_max(line_no, revision) as line_no,
+    from prior_invoice_lines
+    semi join prior_cycle_invoices using (invoice_id)
+    group by all
+),
+
+compared as (
+    select
+        invoice_id,
+        item_code,
+        line_type,
+        coalesce(wanted.description, billed.description) as description,
+        coalesce(wanted.price_source, billed.price_source) as price_source,
+        coalesce(wanted.line_sort, 100000 + billed.line_no) as line_sort,
+        coalesce(wanted.unit_price, billed.unit_price) as unit_price,
+        coalesce(wanted.quantity, 0) as wanted_quantity,
+        coalesce(wanted.amount, 0) as wanted_amount,
+        coalesce(wanted.quantity, 0) - coalesce(billed.quantity, 0) as delta_quantity,
+        coalesce(wanted.amount, 0) - coalesce(billed.amount, 0) as delta_amount,
+        wanted.window_start,
+        wanted.window_end,
+    from wanted
+    full outer join billed using (invoice_id, item_code, line_type)
+),
+
+headers as (
+    select distinct invoice_id, reseller_id, client_id, invoice_date, currency from wanted
+    union
+    select invoice_id, reseller_id, client_id, invoice_date, currency from prior_cycle_invoices
+),
+
+final as (
+    select
+        compared.invoice_id,
+        headers.reseller_id,
+        headers.client_id,
+        compared.item_code,
+        compared.line_type,
+        compared.description,
+        compared.price_source,
+        headers.currency,
+        coalesce(prior_cycle_invoices.last_revision, 0) as last_revision,
+        compared.line_sort,
+        compared.unit_price,
+        compared.wanted_quantity,
+        compared.wanted_amount,
+        compared.delta_quantity,
+        compared.delta_amount,
+        headers.invoice_date,
+        compared.window_start,
+        compared.window_end,
+    from compared
+    inner join headers using (invoice_id)
+    left join prior_cycle_invoices using (invoice_id)
+)
+
+select * from final

@@ -1,0 +1,105 @@
+-- int_prices_resolved_by_hierarchy: one row per client x item x bill date: every pricing
+-- option in force that day and the level that supplied it (billing-rules.md section 2).
+-- At each level the newest row with effective_from <= the date applies (ASOF join); each
+-- option is the client row's value if not empty, else the group row's, else the account
+-- row's, else the default. enabled defaults to true when a row applies at any level.
+-- Items are resolved for a client when some pricing row names them for it or it has usage.
+with dates as (
+    select * from int_client_bill_dates
+),
+
+clients as (
+    select reseller_id, client_id, group_id from int_clients_billable
+),
+
+pricing as (
+    select * from int_pricing_validated where reject_reason is null and not is_duplicate
+),
+
+account_rows as (select * from pricing where level = 'account'),
+group_rows as (select * from pricing where level = 'group'),
+client_rows as (select * from pricing where level = 'client'),
+
+priced_items as (
+    select clients.reseller_id, clients.client_id, account_rows.item_code
+    from clients
+    inner join account_rows on account_rows.reseller_id = clients.reseller_id
+    union
+    select clients.reseller_id, clients.client_id, group_rows.item_code
+    from clients
+    inner join group_rows
+        on group_rows.reseller_id = clients.reseller_id and group_rows.group_id = clients.group_id
+    union
+    select reseller_id, client_id, item_code from client_rows
+    union
+    select reseller_id, client_id, item_code
+    from int_usage_events_validated
+    where reject_reason is null and not is_duplicate
+),
+
+grid as (
+    select dates.*, clients.group_id, priced_items.item_code
+    from dates
+    inner join clients using (reseller_id, client_id)
+    inner join priced_items using (reseller_id, client_id)
+),
+
+matched as (
+    select
+        grid.*,
+        a.effective_from is not null or g.effective_from is not null or c.effective_from is not null
+            as has_row,
+        coalesce(c.enabled, g.enabled, a.enabled) as enabled_set,
+        option_source(c.enabled, g.enabled, a.enabled) as enabled_source,
+        coalesce(c.cycle_fee, g.cycle_fee, a.cycle_fee, 0) as cycle_fee,
+        option_source(c.cycle_fee, g.cycle_fee, a.cycle_fee) as cycle_fee_source,
+        coalesce(c.cycle_months, g.cycle_months, a.cycle_months, 1) as cycle_months,
+        option_source(c.cycle_months, g.cycle_months, a.cycle_months) as cycle_months_source,
+        coalesce(c.trial_days, g.trial_days, a.trial_days, 0) as trial_days,
+        option_source(c.trial_days, g.trial_days, a.trial_days) as trial_days_source,
+        coalesce(c.unit_fee, g.unit_fee, a.unit_fee, 0) as unit_fee,
+        option_source(c.unit_fee, g.unit_fee, a.unit_fee) as unit_fee_source,
+        coalesce(c.included_units, g.included_units, a.included_units, 0) as included_units,
+        option_source(c.included_units, g.included_units, a.included_units) as included_units_source,
+        coalesce(c.bonus_units, g.bonus_units, a.bonus_units, 0) as bonus_units,
+        option_source(c.bonus_units, g.bonus_units, a.bonus_units) as bonus_units_source,
+        coalesce(c.metered, g.metered, a.metered, false) as is_metered,
+        option_source(c.metered, g.metered, a.metered) as metered_source,
+        coalesce(c.overage_fee, g.overage_fee, a.overage_fee) as overage_fee,
+        option_source(c.overage_fee, g.overage_fee, a.overage_fee) as overage_fee_source,
+        coalesce(c.max_units, g.max_units, a.max_units) as max_units,
+        option_source(c.max_units, g.max_units, a.max_units) as max_units_source,
+        coalesce(c.min_units, g.min_units, a.min_units, 0) as min_units,
+        option_source(c.min_units, g.min_units, a.min_units) as min_units_source,
+        coalesce(c.lockout_when_owing, g.lockout_when_owing, a.lockout_when_owing, false)
+            as is_lockout_when_owing,
+        coalesce(c.replenishment_amount, g.replenishment_amount, a.replenishment_amount)
+            as replenishment_amount,
+        a.effective_from as account_row_effective_from,
+        g.effective_from as group_row_effective_from,
+        c.effective_from as client_row_effective_from,
+    from grid
+    asof left join account_rows as a
+        on a.reseller_id = grid.reseller_id
+        and a.item_code = grid.item_code
+        and grid.bill_date >= a.effective_from
+    asof left join group_rows as g
+        on g.reseller_id = grid.reseller_id
+        and g.group_id = grid.group_id
+        and g.item_code = grid.item_code
+        and grid.bill_date >= g.effective_from
+    asof left join client_rows as c
+        on c.reseller_id = grid.reseller_id
+        and c.client_id = grid.client_id
+        and c.item_code = grid.item_code
+        and grid.bill_date >= c.effective_from
+),
+
+final as (
+    select
+        * exclude (enabled_set),
+        coalesce(enabled_set, has_row) as is_enabled,
+    from matched
+)
+
+select * from final

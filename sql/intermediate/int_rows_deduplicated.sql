@@ -1,0 +1,54 @@
+-- int_<table>_deduplicated: one row per staged input row of one extract table, with
+-- duplicate keys resolved (data-contract.md "Extracts"). A template: transforms/models.py
+-- builds it once per extract table, filling in the table name and its key columns.
+-- Rule: rows sharing a key with the same content count once (the first by file, line is
+-- kept, the others get is_duplicate); rows sharing a key with different content are all
+-- rejected. Keys are compared by a 64-bit hash first and exactly only among rows whose hash
+-- repeats, so the full-width comparison runs on a few suspects, not on every row.
+with staged as (
+    select * from stg_{table}
+),
+
+repeated_key_hashes as (
+    select _key_hash
+    from staged
+    where reject_reason is null
+    group by _key_hash
+    having count(*) > 1
+),
+
+suspects as (
+    select staged.*
+    from staged
+    semi join repeated_key_hashes using (_key_hash)
+    where staged.reject_reason is null
+),
+
+suspect_verdicts as (
+    select
+        _source_file,
+        _source_line,
+        min(_row_hash) over by_key <> max(_row_hash) over by_key as is_conflicting,
+        row_number() over (by_key order by _source_file, _source_line) > 1 as is_repeat,
+    from suspects
+    window by_key as (partition by {key_columns})
+),
+
+final as (
+    select
+        staged.* replace (
+            coalesce(
+                staged.reject_reason,
+                case when suspect_verdicts.is_conflicting then
+                    'conflicting duplicate ' || $key_label
+                    || ': another row has the same key with different values'
+                end
+            ) as reject_reason
+        ),
+        coalesce(not suspect_verdicts.is_conflicting and suspect_verdicts.is_repeat, false)
+            as is_duplicate,
+    from staged
+    left join suspect_verdicts using (_source_file, _source_line)
+)
+
+select * from final

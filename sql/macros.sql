@@ -1,0 +1,82 @@
+-- Shared scalar macros for the staging models: strict parsing of the extract formats of
+-- data-contract.md (ISO dates, ISO 8601 UTC timestamps, decimal strings, true/false).
+
+-- money / unit price: a decimal string with at most 6 decimals ("12.50", "-3", "0.0015")
+create or replace macro is_decimal_text(x) as
+    regexp_full_match(x, '-?[0-9]{1,12}(\.[0-9]{1,6})?');
+
+-- a count of units: non-negative, at most 6 decimals
+create or replace macro is_units_text(x) as
+    regexp_full_match(x, '[0-9]{1,12}(\.[0-9]{1,6})?');
+
+create or replace macro is_int_text(x) as
+    regexp_full_match(x, '-?[0-9]{1,9}');
+
+create or replace macro is_date_text(x) as
+    regexp_full_match(x, '[0-9]{4}-[0-9]{2}-[0-9]{2}') and try_cast(x as date) is not null;
+
+-- ISO 8601; a value without an offset is taken as UTC (the session time zone is UTC)
+create or replace macro to_utc_timestamp(x) as
+    try_cast(try_cast(x as timestamptz) as timestamp);
+
+create or replace macro is_bool_text(x) as
+    lower(x) in ('true', 'false');
+
+create or replace macro to_bool(x) as
+    case lower(x) when 'true' then true when 'false' then false end;
+
+-- A payment card number: 13-19 digits (spaces/dashes allowed) passing the Luhn check.
+create or replace macro card_digits(x) as
+    regexp_replace(coalesce(x, ''), '[ -]', '', 'g');
+
+create or replace macro looks_like_card(x) as
+    regexp_full_match(card_digits(x), '[0-9]{13,19}')
+    and list_sum(list_transform(
+        string_split(reverse(card_digits(x)), ''),
+        lambda d, i: case
+            when i % 2 = 0 then (d::integer * 2) - case when d::integer * 2 > 9 then 9 else 0 end
+            else d::integer
+        end
+    )) % 10 = 0;
+
+-- what the rejects show instead of a card number: all but the last four digits masked
+create or replace macro mask_card(x) as
+    repeat('*', length(card_digits(x)) - 4) || right(card_digits(x), 4);
+
+-- Why a row pointing at a client cannot use it (null when it can): the client must be a
+-- valid client of the row's own reseller.
+create or replace macro client_reference_problem(client_id, known_client_id, is_valid, other_reseller_client_id) as
+    case
+        when known_client_id is null and other_reseller_client_id is not null
+            then 'client belongs to another reseller'
+        when known_client_id is null then 'unknown client ' || client_id
+        when not is_valid then 'client ' || client_id || ' was rejected (see its clients row)'
+    end;
+
+-- Round an amount once, half away from zero (DuckDB DECIMAL rounding), to the currency's
+-- minor unit (billing-rules.md section 7). Constant scales keep the value a DECIMAL.
+create or replace macro round_money(amount, minor_unit) as
+    case
+        when minor_unit = 0 then cast(round(amount, 0) as decimal(18, 2))
+        else cast(round(amount, 2) as decimal(18, 2))
+    end;
+
+-- The first bill date (day bill_day of a month) on or after a date.
+create or replace macro first_bill_date_on_or_after(d, bill_day) as
+    case
+        when day(d) <= bill_day then make_date(year(d), month(d), bill_day)
+        else cast(make_date(year(d), month(d), bill_day) + interval 1 month as date)
+    end;
+
+-- Which pricing level supplied an option: the lowest level whose row has a value.
+create or replace macro option_source(client_value, group_value, account_value) as
+    case
+        when client_value is not null then 'client'
+        when group_value is not null then 'group'
+        when account_value is not null then 'account'
+        else 'default'
+    end;
+
+-- A stable invoice id: the same reseller, client, kind and date always give the same id.
+create or replace macro invoice_id_for(reseller_id, client_id, kind, invoice_date) as
+    'INV-' || upper(left(md5(concat_ws('|', reseller_id, client_id, kind, strftime(invoice_date, '%Y-%m-%d'))), 16));

@@ -1,0 +1,54 @@
+-- invoice_lines: one row per invoice line this run adds to the warehouse
+-- (data-contract.md "Outputs"; billing-rules.md sections 4, 7, 8).
+-- A new invoice's revision 1 holds its lines as priced; a re-billed invoice whose lines
+-- changed gets revision n+1 (an adjustment) holding only the per-line deltas, keeping the
+-- line types they correct, so summing revisions by item and line type gives the current
+-- state. Unchanged invoices add nothing.
+with compared as (
+    select * from int_invoice_revisions_compared
+),
+
+changed_invoices as (
+    select invoice_id
+    from compared
+    group by invoice_id
+    having bool_or(delta_quantity <> 0 or delta_amount <> 0)
+),
+
+new_lines as (
+    select
+        compared.*,
+        compared.last_revision + 1 as revision,
+        case when compared.last_revision = 0 then compared.wanted_quantity else compared.delta_quantity end
+            as line_quantity,
+        case when compared.last_revision = 0 then compared.wanted_amount else compared.delta_amount end
+            as line_amount,
+    from compared
+    semi join changed_invoices using (invoice_id)
+    where compared.delta_quantity <> 0 or compared.delta_amount <> 0
+),
+
+final as (
+    select
+        invoice_id,
+        revision,
+        row_number() over (partition by invoice_id order by line_sort, item_code, line_type) as line_no,
+        reseller_id,
+        client_id,
+        item_code,
+        line_type,
+        description,
+        price_source,
+        currency,
+        cast(line_quantity as decimal(18, 6)) as quantity,
+        cast(unit_price as decimal(18, 6)) as unit_price,
+        cast(line_amount as decimal(18, 2)) as amount,
+        strftime(invoice_date, '%Y-%m') as period,
+        invoice_date,
+        window_start,
+        window_end,
+    from new_lines
+)
+
+select * from final
+order by reseller_id, period, invoice_id, revision, line_no

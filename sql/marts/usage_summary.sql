@@ -1,0 +1,42 @@
+-- usage_summary: one row per client x item x cycle whose usage is billed on a bill date in
+-- the period (data-contract.md "Outputs"; billing-rules.md sections 3-4): how the cycle's
+-- units split. quantity (Q, after the trial) = blocked + included + bonus + billable for an
+-- enabled item; usage of an item not enabled for the client shows here with is_enabled
+-- false and nothing billed. Rows appear for enabled items even without usage.
+with cycles as (
+    select * from int_allotments_applied_across_cycles
+),
+
+params as (
+    select * from run_params
+),
+
+final as (
+    select
+        cycles.reseller_id,
+        cycles.client_id,
+        cycles.item_code,
+        strftime(cycles.usage_bill_date, '%Y-%m') as period,
+        cycles.cycle_no,
+        cycles.event_count,
+        cast(cycles.quantity as decimal(18, 6)) as quantity,
+        cast(cycles.trial_units as decimal(18, 6)) as trial_units,
+        cast(cycles.included_units_used as decimal(18, 6)) as included_units_used,
+        cast(cycles.bonus_units_used as decimal(18, 6)) as bonus_units_used,
+        cast(cycles.blocked_units as decimal(18, 6)) as blocked_units,
+        cast(cycles.billable_units as decimal(18, 6)) as billable_units,
+        cycles.is_enabled,
+        cycles.cycle_start,
+        cycles.cycle_end,
+        cycles.window_start,
+        cycles.window_end,
+        cycles.usage_bill_date as bill_date,
+    from cycles
+    cross join params
+    where cycles.usage_bill_date >= params.period_start
+        and cycles.usage_bill_date < params.period_end
+        and (cycles.is_enabled or cycles.quantity > 0 or cycles.trial_units > 0)
+)
+
+select * from final
+order by reseller_id, period, client_id, item_code, cycle_start

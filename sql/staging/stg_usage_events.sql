@@ -1,0 +1,58 @@
+-- stg_usage_events: one row per usage_events input row (file, line), typed and row-checked.
+-- quantity: non-negative, at most 6 decimals; occurred_at: ISO 8601, UTC.
+with source as (
+    select * from raw_usage_events
+),
+
+typed as (
+    select
+        reseller_id,
+        event_id,
+        client_id,
+        item_code,
+        try_cast(quantity as decimal(18, 6)) as quantity,
+        quantity as quantity_text,
+        occurred_at as occurred_at_text,
+        to_utc_timestamp(occurred_at) as occurred_at,
+        _source_file,
+        _source_line,
+        _malformed,
+    from source
+),
+
+checked as (
+    select
+        *,
+        case
+            when _malformed is not null then _malformed
+            when reseller_id is null then 'missing reseller_id'
+            when event_id is null then 'missing event_id'
+            when client_id is null then 'missing client_id'
+            when item_code is null then 'missing item_code'
+            when occurred_at_text is null then 'missing occurred_at'
+            when occurred_at is null then 'occurred_at is not an ISO 8601 timestamp'
+            when quantity_text is null then 'missing quantity'
+            when regexp_full_match(quantity_text, '-[0-9.]+') then 'negative quantity'
+            when not is_units_text(quantity_text)
+                then 'quantity is not a number with at most 6 decimals'
+        end as reject_reason,
+    from typed
+),
+
+final as (
+    select
+        reseller_id,
+        event_id,
+        client_id,
+        item_code,
+        quantity,
+        occurred_at,
+        reject_reason,
+        _source_file,
+        _source_line,
+        hash(reseller_id, event_id) as _key_hash,
+        hash(client_id, item_code, occurred_at, quantity) as _row_hash,
+    from checked
+)
+
+select * from final

@@ -1,0 +1,149 @@
+"""Read the extracts folder into DuckDB as untyped `raw_<table>` relations.
+
+Every contract column arrives as trimmed text (empty = null) with `_source_file`,
+`_source_line` and `_malformed` (the CSV parser's reason when a line could not be split
+into the header's columns). Typing and row checks happen in sql/staging.
+
+Line numbers: for CSV the physical line of the record (header = line 1; a record whose
+quoted value spans lines counts as one line, so later lines of such a file are reported
+one lower per extra line); for Parquet the 1-based row number in the file.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from transforms.contract import EXTRACT_TABLES, MASKED_COLUMNS, ExtractTable
+
+
+class ExtractError(Exception):
+    """An extract file that cannot be read at all (the run stops, nothing is published)."""
+
+
+@dataclass(frozen=True)
+class ExtractFile:
+    table: str
+    path: Path
+    sha256: str
+
+
+def list_extract_files(extracts_dir: Path) -> list[ExtractFile]:
+    """All `.csv` / `.parquet` files of the known tables, in a stable order."""
+    if not extracts_dir.is_dir():
+        raise ExtractError(f"extracts folder not found: {extracts_dir}")
+    found = []
+    for table in EXTRACT_TABLES:
+        folder = extracts_dir / table
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if path.suffix.lower() in (".csv", ".parquet") and path.is_file():
+                found.append(ExtractFile(table, path.resolve(), _sha256(path)))
+    return found
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _literal(text: str) -> str:
+    """A file path as a SQL string literal (paths come from our own directory listing)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def load_raw_tables(con: duckdb.DuckDBPyConnection, files: list[ExtractFile]) -> None:
+    """Create `raw_<table>` for every contract table (empty when it has no files)."""
+    for name, table in EXTRACT_TABLES.items():
+        selects = [
+            _file_select(con, table, f, index)
+            for index, f in enumerate(files)
+            if f.table == name
+        ]
+        selects.append(_empty_select(table))
+        con.execute(f"create or replace view raw_{name} as " + "\nunion all by name\n".join(selects))
+
+
+def _empty_select(table: ExtractTable) -> str:
+    cols = ", ".join(f"null::varchar as {c}" for c in table.columns)
+    return (
+        f"select {cols}, null::varchar as _source_file, null::bigint as _source_line, "
+        "null::varchar as _malformed, null::varchar as _raw where false"
+    )
+
+
+def _file_select(con, table: ExtractTable, f: ExtractFile, index: int) -> str:
+    try:
+        if f.path.suffix.lower() == ".csv":
+            return _csv_select(con, table, f, index)
+        return _parquet_select(con, table, f)
+    except duckdb.Error as exc:
+        first_line = str(exc).strip().splitlines()[0]
+        raise ExtractError(f"cannot read {f.path}: {first_line}") from exc
+
+
+def _projection(table: ExtractTable, f: ExtractFile, header: list[str], source: str) -> str:
+    """The contract columns as trimmed text (missing non-key columns are null) and `_raw`,
+    the row as read, as JSON, with card-number columns masked."""
+    missing_keys = [c for c in table.key if c not in header]
+    if missing_keys:
+        raise ExtractError(f"{f.path}: missing key column(s) {', '.join(missing_keys)}")
+    cols, raw = [], []
+    for c in table.columns:
+        value = f"nullif(trim(cast({source}.{c} as varchar)), '')" if c in header else "null::varchar"
+        cols.append(f"{value} as {c}")
+        if (table.name, c) in MASKED_COLUMNS:
+            value = f"case when looks_like_card({value}) then mask_card({value}) else {value} end"
+        raw.append(f"{c} := {value}")
+    return ", ".join(cols) + f", to_json(struct_pack({', '.join(raw)})) as _raw"
+
+
+def _csv_select(con, table: ExtractTable, f: ExtractFile, index: int) -> str:
+    """Materialise one CSV file (rowid = record order) and its parser rejects."""
+    data, rejects, scans = f"csv_{index}", f"csv_{index}_rejects", f"csv_{index}_scans"
+    con.execute(
+        f"create or replace table {data} as select * from read_csv($path, header = true, "
+        f"all_varchar = true, delim = ',', quote = '\"', escape = '\"', store_rejects = true, "
+        f"rejects_table = '{rejects}', rejects_scan = '{scans}')",
+        {"path": str(f.path)},
+    )
+    header = [row[0] for row in con.execute(f"describe {data}").fetchall()]
+    projection = _projection(table, f, header, data)
+    path = _literal(str(f.path))
+    # A good record's line = its ordinal + 1 (header) + the rejected lines before it.
+    good = (
+        f"select {projection}, {path} as _source_file, "
+        f"{data}.rowid + 2 + (select count(*) from (select line, row_number() over (order by line) as j "
+        f"from {data}_malformed) r where r.line - 1 - r.j < {data}.rowid + 1) "
+        f"as _source_line, null::varchar as _malformed from {data}"
+    )
+    nulls = ", ".join(f"null::varchar as {c}" for c in table.columns)
+    # The parser's reject tables are temporary: keep what the rejects output needs.
+    con.execute(
+        f"create or replace table {data}_malformed as select line::bigint as line, "
+        f"'malformed CSV line: ' || lower(string_agg(distinct error_message, '; ')) as reason, "
+        f"any_value(csv_line) as csv_line from {rejects} group by line"
+    )
+    bad = (
+        f"select {nulls}, {path} as _source_file, line as _source_line, reason as _malformed, "
+        f"csv_line as _raw from {data}_malformed"
+    )
+    return f"{good}\nunion all by name\n{bad}"
+
+
+def _parquet_select(con, table: ExtractTable, f: ExtractFile) -> str:
+    path = _literal(str(f.path))
+    header = [
+        row[0]
+        for row in con.execute("describe select * from read_parquet($path)", {"path": str(f.path)}).fetchall()
+    ]
+    projection = _projection(table, f, header, "p")
+    return (
+        f"select {projection}, {path} as _source_file, p.file_row_number + 1 as _source_line, "
+        f"null::varchar as _malformed from read_parquet({path}, file_row_number = true) as p"
+    )

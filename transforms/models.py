@@ -1,0 +1,141 @@
+"""Build the SQL models of sql/ into a DuckDB database, in dependency order.
+
+Each model is one file whose name is the table it creates; it is materialised with
+`create or replace table <name> as <file>`. The one template, int_rows_deduplicated.sql,
+is built once per extract table (only identifiers are filled in; values are bound).
+The run's parameters (period, horizon, as-of date, run id) live in the one-row table
+`run_params`, so no model reads a clock or has a value pasted into it.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from transforms.contract import EXTRACT_TABLES
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+
+SEEDS = ("stg_standard_items", "stg_currency_minor_units")
+
+# Extract tables in reference order: a table's validation reads those before it.
+VALIDATION_ORDER = (
+    "resellers",
+    "groups",
+    "clients",
+    "billing_items",
+    "pricing",
+    "usage_events",
+    "lead_price_levels",
+    "lead_sales",
+    "lead_returns",
+    "manual_items",
+    "payments",
+)
+
+# Models that need another model built first, beyond the per-table validation chain.
+AFTER_VALIDATION = {
+    "clients": ("int_client_references",),
+    "billing_items": ("int_items_offered_by_resellers",),
+}
+
+BILLING_MODELS = (
+    "int_input_rows_reconciled",
+    "int_clients_billable",
+    "int_client_bill_dates",
+    "int_prices_resolved_by_hierarchy",
+    "int_cycles_walked_from_start",
+    "int_usage_rolled_up_to_days",
+    "int_usage_rolled_up_to_cycles",
+    "int_allotments_applied_across_cycles",
+    "int_cycle_lines_priced",
+    "int_invoice_revisions_compared",
+    "invoice_lines",
+    "invoices",
+    "usage_summary",
+    "rejects",
+)
+
+
+@dataclass(frozen=True)
+class RunParams:
+    run_id: str
+    period: str  # YYYY-MM
+    period_start: date
+    period_end: date  # exclusive: the first day of the next month
+    as_of: date
+
+    @property
+    def horizon_end(self) -> date:
+        """Cycles and usage are worked out up to (not including) this day."""
+        return self.period_end
+
+
+def connect(db_path: Path | str = ":memory:", memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(db_path))
+    con.execute("set TimeZone = 'UTC'")
+    if memory_limit:
+        con.execute("set memory_limit = $limit", {"limit": memory_limit})
+    con.execute(_read("macros.sql"))
+    return con
+
+
+def _read(relative: str) -> str:
+    return (SQL_DIR / relative).read_text()
+
+
+def _model_path(name: str) -> str:
+    if name.startswith("stg_"):
+        return f"staging/{name}.sql"
+    if name.startswith("int_"):
+        return f"intermediate/{name}.sql"
+    return f"marts/{name}.sql"
+
+
+def build_model(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    con.execute(f"create or replace table {name} as {_read(_model_path(name))}")
+
+
+def build_staging(con: duckdb.DuckDBPyConnection) -> None:
+    """Seeds, then every extract table: typed (stg_), deduplicated, validated (int_)."""
+    for seed in SEEDS:
+        build_model(con, seed)
+    for table in VALIDATION_ORDER:
+        build_model(con, f"stg_{table}")
+        _build_deduplicated(con, table)
+        build_model(con, f"int_{table}_validated")
+        for follower in AFTER_VALIDATION.get(table, ()):
+            build_model(con, follower)
+
+
+def _build_deduplicated(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    spec = EXTRACT_TABLES[table]
+    sql = _read("intermediate/int_rows_deduplicated.sql").format(
+        table=table, key_columns=", ".join(spec.key)
+    )
+    con.execute(
+        f"create or replace table int_{table}_deduplicated as {sql}", {"key_label": spec.key_label}
+    )
+
+
+def set_run_params(con: duckdb.DuckDBPyConnection, params: RunParams) -> None:
+    con.execute(
+        "create or replace table run_params as select $run_id::varchar as run_id, "
+        "$period::varchar as period, $period_start::date as period_start, "
+        "$period_end::date as period_end, $horizon_end::date as horizon_end, $as_of::date as as_of",
+        {
+            "run_id": params.run_id,
+            "period": params.period,
+            "period_start": params.period_start,
+            "period_end": params.period_end,
+            "horizon_end": params.horizon_end,
+            "as_of": params.as_of,
+        },
+    )
+
+
+def build_billing(con: duckdb.DuckDBPyConnection) -> None:
+    """Pricing, cycles, usage and the output marts (needs staging and prior_* tables)."""
+    for name in BILLING_MODELS:
+        build_model(con, name)

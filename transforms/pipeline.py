@@ -1,0 +1,147 @@
+"""The period run as plain functions: ingest -> build -> publish.
+
+The Prefect flow (flows/period_run.py) wires the same steps as tasks; tests and the
+benchmark call `run_period` directly. Nothing here reads the clock: the caller passes the
+run id, the as-of date and the timestamps.
+"""
+
+import calendar
+import shutil
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from transforms import extracts, models, warehouse
+
+
+class PeriodError(ValueError):
+    """A --period that is not YYYY-MM."""
+
+
+def period_bounds(period: str) -> tuple[date, date]:
+    try:
+        year, month = (int(part) for part in period.split("-"))
+        start = date(year, month, 1)
+    except ValueError as exc:
+        raise PeriodError(f"period must be YYYY-MM, got {period!r}") from exc
+    if len(period) != 7:
+        raise PeriodError(f"period must be YYYY-MM, got {period!r}")
+    days = calendar.monthrange(year, month)[1]
+    return start, date.fromordinal(start.toordinal() + days)
+
+
+def make_params(run_id: str, period: str, as_of: date) -> models.RunParams:
+    start, end = period_bounds(period)
+    return models.RunParams(run_id=run_id, period=period, period_start=start, period_end=end, as_of=as_of)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    period: str
+    invoices: int
+    invoice_lines: int
+    rejects: int
+    rows_read: int
+    changed_files: int
+
+
+def ingest(extracts_dir: Path, work_db: Path) -> list[extracts.ExtractFile]:
+    """Read every extract file, then type, deduplicate and validate each table."""
+    files = extracts.list_extract_files(extracts_dir)
+    con = models.connect(work_db)
+    try:
+        extracts.load_raw_tables(con, files)
+        models.build_staging(con)
+        con.execute("create or replace table input_files (table_name varchar, path varchar, sha256 varchar)")
+        con.executemany(
+            "insert into input_files values (?, ?, ?)", [(f.table, str(f.path), f.sha256) for f in files]
+        )
+    finally:
+        con.close()
+    return files
+
+
+def build(work_db: Path, warehouse_dir: Path, params: models.RunParams) -> None:
+    """Price the period against what the warehouse already holds for it."""
+    con = models.connect(work_db)
+    try:
+        models.set_run_params(con, params)
+        warehouse.load_prior(con, warehouse_dir, params.period)
+        models.build_billing(con)
+    finally:
+        con.close()
+
+
+def publish(
+    work_db: Path, warehouse_dir: Path, params: models.RunParams, command: str,
+    started_at: datetime, finished_at: datetime,
+) -> RunSummary:
+    """Stage the changed partitions, the run record and the views; then commit them at once."""
+    con = models.connect(work_db)
+    try:
+        pub = warehouse.Publication(warehouse_dir, warehouse.staging_dir(warehouse_dir, params.run_id))
+        for table in warehouse.PARTITIONED_TABLES:
+            warehouse.stage_partitioned(pub, con, table, params.period, append=table != "usage_summary")
+        pub.stage_query(
+            con, f"rejects/period={params.period}/data.parquet",
+            "select * exclude (period) from rejects", {},
+        )
+        pub.stage_query(
+            con, f"runs/period={params.period}/{params.run_id}.parquet",
+            _RUN_RECORD, {"command": command, "started_at": started_at, "finished_at": finished_at},
+        )
+        counts = con.execute(
+            "select (select count(*) from invoices), (select count(*) from invoice_lines), "
+            "(select count(*) from rejects), (select sum(rows_read) from int_input_rows_reconciled)"
+        ).fetchone()
+        pub.commit()
+    finally:
+        con.close()
+    return RunSummary(params.run_id, params.period, *counts, changed_files=len(pub.put) + len(pub.delete))
+
+
+_RUN_RECORD = """
+select
+    run_params.run_id,
+    $command::varchar as command,
+    run_params.period,
+    null::date as run_date,
+    run_params.as_of,
+    'succeeded' as status,
+    'not run' as validation,
+    (select list(struct_pack(table_name, path, sha256) order by table_name, path) from input_files)
+        as input_files,
+    (select list(struct_pack(table_name, rows_read, rows_used, rows_rejected, duplicates_collapsed,
+        is_reconciled) order by table_name) from int_input_rows_reconciled) as row_counts,
+    (select count(*) from invoices) as invoices_written,
+    (select count(*) from invoice_lines) as invoice_lines_written,
+    (select count(*) from usage_summary) as usage_summary_rows,
+    (select count(*) from rejects) as rejects_written,
+    $started_at::timestamp as started_at,
+    $finished_at::timestamp as finished_at,
+from run_params
+"""
+
+
+def make_run_id(started_at: datetime) -> str:
+    return started_at.strftime("run-%Y%m%dT%H%M%S%fZ")
+
+
+def run_period(
+    extracts_dir: Path, warehouse_dir: Path, period: str, as_of: date, started_at: datetime,
+    finished_at: datetime | None = None, command: str = "run",
+) -> RunSummary:
+    """Bill one period end to end; the warehouse changes only if every step succeeds."""
+    params = make_params(make_run_id(started_at), period, as_of)
+    with warehouse.locked(warehouse_dir):
+        warehouse.recover(warehouse_dir)
+        work = warehouse.staging_dir(warehouse_dir, params.run_id)
+        work.mkdir(parents=True)
+        try:
+            work_db = work / "work.duckdb"
+            ingest(extracts_dir, work_db)
+            build(work_db, warehouse_dir, params)
+            return publish(work_db, warehouse_dir, params, command, started_at, finished_at or started_at)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)

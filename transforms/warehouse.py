@@ -1,0 +1,196 @@
+"""The warehouse: Parquet partitions plus `billing.duckdb` with a view per table.
+
+Layout (hive-style): `<table>/reseller_id=<id>/period=<YYYY-MM>/data.parquet` for invoices,
+invoice_lines and usage_summary; `rejects/period=<P>/data.parquet` (the latest run's rejects
+of that period: a rejected row may have no usable reseller_id) and
+`runs/period=<P>/<run_id>.parquet` (one file per run, never rewritten).
+
+Publishing is atomic: every new file is written to a staging folder beside the warehouse;
+then a journal listing the moves is written into the warehouse (the commit point) and the
+moves are made. A crash before the journal leaves the warehouse untouched; a crash after it
+is finished by `recover()` at the start of the next command. Files whose bytes would not
+change are not touched at all.
+"""
+
+import fcntl
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+JOURNAL = "_publishing.json"
+VIEW_DB = "billing.duckdb"
+
+PARTITIONED_TABLES = ("invoices", "invoice_lines", "usage_summary")
+TABLES = PARTITIONED_TABLES + ("rejects", "runs")
+
+# What a re-run needs of earlier revisions (billing-rules.md section 8).
+PRIOR_COLUMNS = {
+    "invoices": {
+        "invoice_id": "varchar", "revision": "bigint", "reseller_id": "varchar",
+        "client_id": "varchar", "kind": "varchar", "invoice_date": "date", "currency": "varchar",
+    },
+    "invoice_lines": {
+        "invoice_id": "varchar", "revision": "bigint", "line_no": "bigint", "item_code": "varchar",
+        "line_type": "varchar", "quantity": "decimal(18, 6)", "unit_price": "decimal(18, 6)",
+        "amount": "decimal(18, 2)", "description": "varchar", "price_source": "varchar",
+    },
+}
+
+
+class WarehouseBusy(Exception):
+    """Another billing command holds the warehouse."""
+
+
+def _sibling(warehouse: Path, suffix: str) -> Path:
+    return warehouse.parent / f".{warehouse.name}.{suffix}"
+
+
+@contextmanager
+def locked(warehouse: Path) -> Iterator[None]:
+    """One writer at a time; a second command fails at once with a clear message."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = _sibling(warehouse, "lock")
+    with lock_path.open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise WarehouseBusy(f"another billing run is using {warehouse}; try again when it ends") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def staging_dir(warehouse: Path, run_id: str) -> Path:
+    return _sibling(warehouse, f"staging-{run_id}")
+
+
+def recover(warehouse: Path) -> None:
+    """Finish a publication that was interrupted after its commit point."""
+    journal_path = warehouse / JOURNAL
+    if journal_path.exists():
+        _apply(warehouse, json.loads(journal_path.read_text()))
+        refresh_views(warehouse)
+        journal_path.unlink()
+    for stale in warehouse.parent.glob(f".{warehouse.name}.staging-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _apply(warehouse: Path, journal: dict) -> None:
+    staging = Path(journal["staging"])
+    for relative in journal["put"]:
+        source, target = staging / relative, warehouse / relative
+        if source.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+    for relative in journal["delete"]:
+        (warehouse / relative).unlink(missing_ok=True)
+
+
+def _partition_files(warehouse: Path, table: str, period: str) -> list[Path]:
+    return sorted((warehouse / table).glob(f"reseller_id=*/period={period}/*.parquet"))
+
+
+def load_prior(con: duckdb.DuckDBPyConnection, warehouse: Path, period: str) -> None:
+    """`prior_invoices` / `prior_invoice_lines`: every revision already published for the period."""
+    for table, columns in PRIOR_COLUMNS.items():
+        ddl = ", ".join(f"{name} {type_}" for name, type_ in columns.items())
+        con.execute(f"create or replace table prior_{table} ({ddl})")
+        files = [str(p) for p in _partition_files(warehouse, table, period)]
+        if files:
+            names = ", ".join(columns)
+            con.execute(
+                f"insert into prior_{table} by name select {names} "
+                "from read_parquet($files, hive_partitioning = true, hive_types_autocast = false)",
+                {"files": files},
+            )
+
+
+@dataclass
+class Publication:
+    """The files one run changes in the warehouse, staged before the commit."""
+
+    warehouse: Path
+    staging: Path
+    put: list[str] = field(default_factory=list)
+    delete: list[str] = field(default_factory=list)
+
+    def stage_query(self, con: duckdb.DuckDBPyConnection, relative: str, query: str, params: dict) -> None:
+        """Write the query's rows to `relative`, unless the existing file has the same bytes."""
+        target = self.staging / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        con.execute(f"copy ({query}) to {_literal(str(target))} (format parquet)", params)
+        existing = self.warehouse / relative
+        if existing.exists() and existing.read_bytes() == target.read_bytes():
+            target.unlink()
+            return
+        self.put.append(relative)
+
+    def commit(self) -> None:
+        if not (self.put or self.delete):
+            return
+        self.warehouse.mkdir(parents=True, exist_ok=True)
+        journal = {"staging": str(self.staging), "put": self.put, "delete": self.delete}
+        temp = self.warehouse / (JOURNAL + ".tmp")
+        temp.write_text(json.dumps(journal))
+        os.replace(temp, self.warehouse / JOURNAL)  # the commit point
+        _apply(self.warehouse, journal)
+        refresh_views(self.warehouse)
+        (self.warehouse / JOURNAL).unlink()
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def stage_partitioned(pub: Publication, con: duckdb.DuckDBPyConnection, table: str, period: str, append: bool) -> None:
+    """Stage every reseller partition of `table` for the period.
+
+    append=True (invoices, invoice_lines): existing rows are kept and this run's rows added;
+    partitions with no new rows are left alone. append=False (usage_summary): the period's
+    partitions are replaced by this run's rows, and partitions it no longer has are deleted.
+    """
+    resellers = [r for (r,) in con.execute(f"select distinct reseller_id from {table} order by 1").fetchall()]
+    for reseller_id in resellers:
+        relative = f"{table}/reseller_id={reseller_id}/period={period}/data.parquet"
+        existing = pub.warehouse / relative
+        rows = f"select * exclude (reseller_id, period) from {table} where reseller_id = $reseller_id"
+        if append and existing.exists():
+            rows = (
+                f"select * from read_parquet({_literal(str(existing))}) union all by name {rows} "
+                "order by invoice_id, revision" + (", line_no" if table == "invoice_lines" else "")
+            )
+        pub.stage_query(con, relative, rows, {"reseller_id": reseller_id})
+    if not append:
+        for path in _partition_files(pub.warehouse, table, period):
+            reseller_id = path.parent.parent.name.removeprefix("reseller_id=")
+            if reseller_id not in resellers:
+                pub.delete.append(str(path.relative_to(pub.warehouse)))
+
+
+def refresh_views(warehouse: Path) -> None:
+    """`billing.duckdb`: a view per table over its Parquet files (absolute paths).
+
+    Derived from the files, so it is rebuilt after each commit (and by recover()); it is
+    written beside and renamed into place so readers never see half a file.
+    """
+    temp = warehouse / (VIEW_DB + ".tmp")
+    temp.unlink(missing_ok=True)
+    con = duckdb.connect(str(temp))
+    try:
+        for table in TABLES:
+            if any((warehouse / table).rglob("*.parquet")):
+                glob = _literal(str((warehouse / table).resolve()) + "/**/*.parquet")
+                con.execute(
+                    f"create view {table} as select * from read_parquet({glob}, hive_partitioning = true, "
+                    "hive_types_autocast = false, union_by_name = true)"
+                )
+    finally:
+        con.close()
+    os.replace(temp, warehouse / VIEW_DB)
