@@ -31,13 +31,14 @@ create or replace macro card_digits(x) as
 
 create or replace macro looks_like_card(x) as
     regexp_full_match(card_digits(x), '[0-9]{13,19}')
-    and list_sum(list_transform(
+    and coalesce(list_sum(list_transform(
         string_split(reverse(card_digits(x)), ''),
         lambda d, i: case
-            when i % 2 = 0 then (d::integer * 2) - case when d::integer * 2 > 9 then 9 else 0 end
-            else d::integer
+            when i % 2 = 0 then coalesce(try_cast(d as integer), 0) * 2
+                - case when coalesce(try_cast(d as integer), 0) * 2 > 9 then 9 else 0 end
+            else coalesce(try_cast(d as integer), 0)
         end
-    )) % 10 = 0;
+    )) % 10 = 0, false);
 
 -- what the rejects show instead of a card number: all but the last four digits masked
 create or replace macro mask_card(x) as

@@ -7,6 +7,8 @@ run id, the as-of date and the timestamps.
 
 import calendar
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -128,20 +130,30 @@ def make_run_id(started_at: datetime) -> str:
     return started_at.strftime("run-%Y%m%dT%H%M%S%fZ")
 
 
+@contextmanager
+def run_workspace(warehouse_dir: Path, run_id: str) -> Iterator[Path]:
+    """Hold the warehouse for one run and give it a scratch DuckDB file beside it.
+
+    Finishes any interrupted publication first; the scratch folder is removed however the
+    run ends, so a failed run leaves the warehouse exactly as it was.
+    """
+    with warehouse.locked(warehouse_dir):
+        warehouse.recover(warehouse_dir)
+        work = warehouse.staging_dir(warehouse_dir, run_id)
+        work.mkdir(parents=True)
+        try:
+            yield work / "work.duckdb"
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
 def run_period(
     extracts_dir: Path, warehouse_dir: Path, period: str, as_of: date, started_at: datetime,
     finished_at: datetime | None = None, command: str = "run",
 ) -> RunSummary:
     """Bill one period end to end; the warehouse changes only if every step succeeds."""
     params = make_params(make_run_id(started_at), period, as_of)
-    with warehouse.locked(warehouse_dir):
-        warehouse.recover(warehouse_dir)
-        work = warehouse.staging_dir(warehouse_dir, params.run_id)
-        work.mkdir(parents=True)
-        try:
-            work_db = work / "work.duckdb"
-            ingest(extracts_dir, work_db)
-            build(work_db, warehouse_dir, params)
-            return publish(work_db, warehouse_dir, params, command, started_at, finished_at or started_at)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+    with run_workspace(warehouse_dir, params.run_id) as work_db:
+        ingest(extracts_dir, work_db)
+        build(work_db, warehouse_dir, params)
+        return publish(work_db, warehouse_dir, params, command, started_at, finished_at or started_at)

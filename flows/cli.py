@@ -1,0 +1,151 @@
+"""The `billing` command line (data-contract.md "Command line").
+
+Errors print one line on stderr and exit non-zero; no traceback reaches the user.
+"""
+
+import os
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Annotated
+
+import click
+import duckdb
+import typer
+from rich.console import Console
+from rich.table import Table
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Batch billing for CRM resellers.")
+console = Console()
+
+
+def _prefect_offline() -> None:
+    """Run Prefect's ephemeral API locally, with no telemetry (see README)."""
+    os.environ.setdefault("PREFECT_HOME", str(PROJECT_DIR / ".prefect"))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+    # Failures reach the user as one line (main); Prefect's own console log stays quiet.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
+
+
+def _parse_date(value: str | None, flag: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{flag} must be a date YYYY-MM-DD, got {value!r}") from None
+
+
+ExtractsOpt = Annotated[Path, typer.Option("--extracts", help="Folder with one sub-folder per extract table.")]
+WarehouseOpt = Annotated[Path, typer.Option("--warehouse", help="Warehouse folder (created if missing).")]
+
+
+@app.command()
+def run(
+    extracts: ExtractsOpt,
+    warehouse: WarehouseOpt,
+    period: Annotated[str, typer.Option("--period", help="Billing period YYYY-MM.")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Run date for adjustments (default: today, UTC).")] = None,
+) -> None:
+    """Bill a period (or re-bill it: only differences are written, as new revisions)."""
+    from transforms.pipeline import period_bounds
+
+    period_bounds(period)  # a bad period fails before Prefect starts
+    as_of_date = _parse_date(as_of, "--as-of")
+    if not extracts.is_dir():
+        raise click.BadParameter(f"--extracts folder not found: {extracts}")
+    summary = _run_flow(extracts, warehouse, period, as_of_date)
+    console.print(
+        f"billed {summary.period}: {summary.invoices} invoice revision(s), {summary.invoice_lines} line(s), "
+        f"{summary.rejects} reject(s), {summary.rows_read} input row(s) -> {warehouse} (run {summary.run_id})"
+    )
+
+
+def _run_flow(extracts: Path, warehouse: Path, period: str, as_of: date | None, command: str = "run"):
+    _prefect_offline()
+    from flows.period_run import period_run
+
+    return period_run(extracts.resolve(), warehouse.resolve(), period, as_of, command)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Where the sample extracts and warehouse go.")] = PROJECT_DIR / "data",
+    clients: Annotated[int, typer.Option(help="Number of sample clients.")] = 200,
+    events: Annotated[int, typer.Option(help="Number of sample usage events.")] = 1_000_000,
+) -> None:
+    """Generate a realistic sample, bill three months of it end to end, print a summary."""
+    from transforms.sample_data import DEMO_PERIODS, write_sample
+
+    extracts, warehouse = out / "extracts", out / "warehouse"
+    if extracts.exists():
+        import shutil
+
+        shutil.rmtree(extracts)
+    with console.status(f"writing sample extracts ({clients} clients, {events:,} usage events)"):
+        write_sample(extracts, n_clients=clients, n_events=events)
+    for period in DEMO_PERIODS:
+        with console.status(f"billing {period}"):
+            summary = _run_flow(extracts, warehouse, period, date.fromisoformat(period + "-28"), "demo")
+        console.print(f"billed {period}: {summary.invoices} invoice revision(s), run {summary.run_id}")
+    _print_summary(warehouse)
+    console.print(f"\nextracts:  {extracts.resolve()}\nwarehouse: {warehouse.resolve()}")
+    console.print(f"query it:  duckdb {(warehouse / 'billing.duckdb').resolve()}  (or: python -m duckdb)")
+
+
+def _print_summary(warehouse: Path) -> None:
+    con = duckdb.connect(str(warehouse / "billing.duckdb"), read_only=True)
+    try:
+        _table(con, "Invoices by period", "select period, reseller_id, currency, count(*) as invoices, "
+               "sum(total) as billed from invoices group by all order by all")
+        _table(con, "Total billed per item", "select reseller_id, item_code, sum(amount) as billed, "
+               "count(*) as lines from invoice_lines group by all order by reseller_id, billed desc")
+        _table(con, "Rejected input rows", "select table_name, reason, "
+               "count(distinct (source_file, source_line)) as rows from rejects group by all order by rows desc, reason")
+    finally:
+        con.close()
+
+
+def _table(con: duckdb.DuckDBPyConnection, title: str, sql: str) -> None:
+    result = con.execute(sql)
+    table = Table(title=title)
+    for column in result.description:
+        table.add_column(column[0])
+    for row in result.fetchall():
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+
+
+def main() -> None:
+    """Console entry point: one line on stderr and a non-zero exit for any failure."""
+    from transforms.extracts import ExtractError
+    from transforms.pipeline import PeriodError
+    from transforms.warehouse import WarehouseBusy
+
+    try:
+        app(standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.exceptions.Abort:
+        _fail("aborted", 130)
+    except click.ClickException as error:
+        _fail(error.format_message(), 2)
+    except (ExtractError, PeriodError, WarehouseBusy) as error:
+        _fail(str(error), 1)
+    except (duckdb.Error, OSError) as error:
+        _fail(f"run failed, warehouse unchanged: {str(error).strip().splitlines()[0]}", 1)
+    except Exception as error:  # the promise is one line, whatever broke
+        _fail(f"run failed, warehouse unchanged: {type(error).__name__}: {error}".splitlines()[0], 1)
+
+
+def _fail(message: str, code: int) -> None:
+    print(f"billing: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

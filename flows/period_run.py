@@ -1,0 +1,69 @@
+"""Prefect flow for one period run: ingest -> build -> publish (wiring only).
+
+The business rules live in sql/ and transforms/; each task is a thin call. Tasks get
+paths, never DuckDB connections. Only I/O-bound tasks retry, and only on OS errors
+(a bad extract is not fixed by trying again).
+"""
+
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from prefect import flow, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from transforms import pipeline
+
+
+def _is_os_error(task, task_run, state) -> bool:
+    try:
+        state.result()
+    except OSError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=_is_os_error, cache_policy=NO_CACHE)
+def ingest_extracts(extracts_dir: Path, work_db: Path) -> int:
+    return len(pipeline.ingest(extracts_dir, work_db))
+
+
+@task(cache_policy=NO_CACHE)
+def build_models(work_db: Path, warehouse_dir: Path, params: pipeline.models.RunParams) -> None:
+    pipeline.build(work_db, warehouse_dir, params)
+
+
+@task(retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=_is_os_error, cache_policy=NO_CACHE)
+def publish_run(
+    work_db: Path, warehouse_dir: Path, params: pipeline.models.RunParams, command: str, started_at: datetime,
+) -> pipeline.RunSummary:
+    return pipeline.publish(work_db, warehouse_dir, params, command, started_at, datetime.now(timezone.utc))
+
+
+@task(cache_policy=NO_CACHE)
+def report_summary(summary: pipeline.RunSummary) -> None:
+    create_table_artifact(
+        key=f"period-run-{summary.period}",
+        table=[{
+            "run_id": summary.run_id, "period": summary.period, "invoices": summary.invoices,
+            "invoice_lines": summary.invoice_lines, "rejects": summary.rejects,
+            "rows_read": summary.rows_read, "files_changed": summary.changed_files,
+        }],
+        description="Billing period run",
+    )
+
+
+@flow(name="period-run", log_prints=True)
+def period_run(
+    extracts_dir: Path, warehouse_dir: Path, period: str, as_of: date | None = None, command: str = "run",
+) -> pipeline.RunSummary:
+    started_at = datetime.now(timezone.utc)
+    params = pipeline.make_params(pipeline.make_run_id(started_at), period, as_of or started_at.date())
+    with pipeline.run_workspace(warehouse_dir, params.run_id) as work_db:
+        ingest_extracts(extracts_dir, work_db)
+        build_models(work_db, warehouse_dir, params)
+        summary = publish_run(work_db, warehouse_dir, params, command, started_at)
+    report_summary(summary)
+    return summary
