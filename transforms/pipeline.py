@@ -89,10 +89,14 @@ def publish(
             con, f"rejects/period={params.period}/data.parquet",
             "select * exclude (period) from rejects", {},
         )
-        pub.stage_query(
-            con, f"runs/period={params.period}/{params.run_id}.parquet",
-            _RUN_RECORD, {"command": command, "started_at": started_at, "finished_at": finished_at},
+        con.execute(
+            f"create or replace table runs as {_RUN_RECORD}",
+            {"command": command, "started_at": started_at, "finished_at": finished_at},
         )
+        pub.stage_query(
+            con, f"runs/period={params.period}/{params.run_id}.parquet", "select * exclude (period) from runs", {}
+        )
+        warehouse.stage_schemas(pub, con)
         counts = con.execute(
             "select (select count(*) from invoices), (select count(*) from invoice_lines), "
             "(select count(*) from rejects), (select sum(rows_read) from int_input_rows_reconciled)"

@@ -25,6 +25,7 @@ import duckdb
 
 JOURNAL = "_publishing.json"
 VIEW_DB = "billing.duckdb"
+SCHEMAS = "_schemas"
 
 PARTITIONED_TABLES = ("invoices", "invoice_lines", "usage_summary")
 TABLES = PARTITIONED_TABLES + ("rejects", "runs")
@@ -174,6 +175,12 @@ def stage_partitioned(pub: Publication, con: duckdb.DuckDBPyConnection, table: s
                 pub.delete.append(str(path.relative_to(pub.warehouse)))
 
 
+def stage_schemas(pub: Publication, con: duckdb.DuckDBPyConnection) -> None:
+    """`_schemas/<table>.parquet`: a zero-row file per table, so its view exists before any data."""
+    for table in TABLES:
+        pub.stage_query(con, f"{SCHEMAS}/{table}.parquet", f"select * from {table} limit 0", {})
+
+
 def refresh_views(warehouse: Path) -> None:
     """`billing.duckdb`: a view per table over its Parquet files (absolute paths).
 
@@ -186,11 +193,13 @@ def refresh_views(warehouse: Path) -> None:
     try:
         for table in TABLES:
             if any((warehouse / table).rglob("*.parquet")):
-                glob = _literal(str((warehouse / table).resolve()) + "/**/*.parquet")
-                con.execute(
-                    f"create view {table} as select * from read_parquet({glob}, hive_partitioning = true, "
-                    "hive_types_autocast = false, union_by_name = true)"
-                )
+                source = _literal(str((warehouse / table).resolve()) + "/**/*.parquet")
+            else:
+                source = _literal(str((warehouse / SCHEMAS / f"{table}.parquet").resolve()))
+            con.execute(
+                f"create view {table} as select * from read_parquet({source}, hive_partitioning = true, "
+                "hive_types_autocast = false, union_by_name = true)"
+            )
     finally:
         con.close()
     os.replace(temp, warehouse / VIEW_DB)

@@ -1,0 +1,100 @@
+"""Edges of billing-rules.md section 2 (pricing hierarchy) with hand-worked values."""
+
+from helpers import D, R1, bill, client, lines, price, query, usage, write_extracts
+
+
+def _bill(tmp_path, pricing, events, clients=None, periods=("2026-10",), groups=None):
+    ex = write_extracts(tmp_path / "ex", {
+        "resellers": [R1],
+        "groups": groups or [],
+        "clients": clients or [client("C1")],
+        "pricing": pricing,
+        "usage_events": events,
+    })
+    wh = tmp_path / "wh"
+    for second, period in enumerate(periods):
+        bill(ex, wh, period, second=second)
+    return wh
+
+
+def test_a_row_applies_from_its_effective_from_day_including_a_cycle_start(tmp_path):
+    # usage of [09-01, 10-01) is priced with the rows in force on 09-01: the 09-01 row applies,
+    # the 09-02 row does not.
+    wh = _bill(tmp_path, [
+        price("sms", metered=True, unit_fee="0.10"),
+        price("sms", effective_from="2026-09-01", metered=True, unit_fee="0.20"),
+        price("sms", effective_from="2026-09-02", metered=True, unit_fee="0.30"),
+    ], [
+        usage("a", "C1", "sms", "2026-08-20T00:00:00Z", 10),
+        usage("b", "C1", "sms", "2026-09-20T00:00:00Z", 10),
+    ], periods=("2026-09", "2026-10"))
+    assert lines(wh, "C1", "2026-09-01") == [("sms", "usage", D("10"), D("0.10"), D("1.00"))]
+    assert lines(wh, "C1", "2026-10-01") == [("sms", "usage", D("10"), D("0.20"), D("2.00"))]
+
+
+def test_cycle_fee_uses_the_rows_in_force_on_its_bill_date(tmp_path):
+    wh = _bill(tmp_path, [
+        price("account", cycle_fee="10.00"),
+        price("account", effective_from="2026-10-01", cycle_fee="12.00"),
+    ], [], periods=("2026-09", "2026-10"))
+    assert lines(wh, "C1", "2026-09-01") == [("account", "cycle_fee", D("1"), D("10.00"), D("10.00"))]
+    assert lines(wh, "C1", "2026-10-01") == [("account", "cycle_fee", D("1"), D("12.00"), D("12.00"))]
+
+
+def test_an_empty_cell_inherits_instead_of_keeping_the_older_value(tmp_path):
+    # client row v1: included 50; client row v2 (from 09-01) sets only unit_fee, so
+    # included_units falls back to the account's 10, not the client's older 50.
+    wh = _bill(tmp_path, [
+        price("sms", metered=True, unit_fee="0.10", included_units=10),
+        price("sms", level="client", client_id="C1", included_units=50),
+        price("sms", level="client", client_id="C1", effective_from="2026-09-01", unit_fee="0.05"),
+    ], [usage("a", "C1", "sms", "2026-09-10T00:00:00Z", 100)])
+    assert lines(wh, "C1", "2026-10-01") == [("sms", "usage", D("90"), D("0.05"), D("4.50"))]
+    (source,) = query(wh, "select price_source from invoice_lines")[0]
+    assert "unit_fee=client" in source and "included_units=account" in source
+
+
+def test_zero_and_false_are_values_not_inherit(tmp_path):
+    # client: included_units 0 (not the account's 100) and metered false -> a bundle whose
+    # overage_fee comes from the group.
+    wh = _bill(tmp_path, [
+        price("emails", metered=True, unit_fee="0.01", included_units=100),
+        price("emails", level="group", group_id="G1", overage_fee="0.02"),
+        price("emails", level="client", client_id="C1", included_units=0, metered=False),
+    ], [usage("a", "C1", "emails", "2026-09-10T00:00:00Z", 300)],
+        clients=[client("C1", "G1")], groups=[{"reseller_id": "R1", "group_id": "G1"}])
+    assert lines(wh, "C1", "2026-10-01") == [("emails", "overage", D("300"), D("0.02"), D("6.00"))]
+
+
+def test_enabled_false_at_client_level_turns_an_inherited_item_off(tmp_path):
+    wh = _bill(tmp_path, [
+        price("sms", metered=True, unit_fee="0.10", cycle_fee="5.00"),
+        price("sms", level="client", client_id="C1", enabled=False),
+    ], [usage("a", "C1", "sms", "2026-09-10T00:00:00Z", 100), usage("b", "C2", "sms", "2026-09-10T00:00:00Z", 1)],
+        clients=[client("C1"), client("C2")])
+    assert lines(wh, "C1", "2026-10-01") == []
+    assert lines(wh, "C2", "2026-10-01") == [
+        ("sms", "cycle_fee", D("1"), D("5.00"), D("5.00")),
+        ("sms", "usage", D("1"), D("0.10"), D("0.10")),
+    ]
+    # not billed, not rejected, visible in the usage summary
+    assert query(wh, "select count(*) from rejects") == [(0,)]
+    assert query(wh, "select quantity, billable_units, is_enabled from usage_summary where client_id = 'C1'") == [
+        (D("100"), D("0"), False)
+    ]
+
+
+def test_an_item_no_row_names_is_not_billed_but_its_usage_is_reported(tmp_path):
+    wh = _bill(tmp_path, [price("sms", metered=True, unit_fee="0.10")],
+               [usage("a", "C1", "click_to_call", "2026-09-10T00:00:00Z", 7)])
+    assert lines(wh, "C1", "2026-10-01") == []
+    assert query(wh, "select item_code, quantity, is_enabled from usage_summary where quantity > 0") == [
+        ("click_to_call", D("7"), False)
+    ]
+
+
+def test_a_row_effective_after_the_window_start_enables_nothing_before_it(tmp_path):
+    # the only row starts 09-15: the window [09-01, 10-01) is priced on 09-01, when no row applies
+    wh = _bill(tmp_path, [price("sms", effective_from="2026-09-15", metered=True, unit_fee="0.10")],
+               [usage("a", "C1", "sms", "2026-09-20T00:00:00Z", 10)], periods=("2026-10", "2026-11"))
+    assert lines(wh, "C1", "2026-10-01") == []
