@@ -100,7 +100,7 @@ def _projection(table: ExtractTable, f: ExtractFile, header: list[str], source: 
         if (table.name, c) in MASKED_COLUMNS:
             value = f"case when looks_like_card({value}) then mask_card({value}) else {value} end"
         raw.append(f"{c} := {value}")
-    return ", ".join(cols) + f", to_json(struct_pack({', '.join(raw)})) as _raw"
+    return ", ".join(cols) + f", to_json(struct_pack({', '.join(raw)}))::varchar as _raw"
 
 
 def _csv_select(con, table: ExtractTable, f: ExtractFile, index: int) -> str:
@@ -126,7 +126,7 @@ def _csv_select(con, table: ExtractTable, f: ExtractFile, index: int) -> str:
     # The parser's reject tables are temporary: keep what the rejects output needs.
     con.execute(
         f"create or replace table {data}_malformed as select line::bigint as line, "
-        f"'malformed CSV line: ' || lower(string_agg(distinct error_message, '; ')) as reason, "
+        f"'malformed CSV line: ' || lower(min(error_message)) as reason, "
         f"any_value(csv_line) as csv_line from {rejects} group by line"
     )
     bad = (

@@ -1,0 +1,122 @@
+"""Reading extracts: every bad row lands in rejects with file, line and a reason."""
+
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from helpers import D, R1, bill, client, lines, price, query, usage, write_extracts
+from transforms.extracts import ExtractError
+from transforms.pipeline import run_period
+
+
+def _base(folder: Path, **tables) -> Path:
+    return write_extracts(folder, {
+        "resellers": [R1], "clients": [client("C1")],
+        "pricing": [price("sms", metered=True, unit_fee="0.10")], **tables,
+    })
+
+
+def test_a_malformed_csv_line_is_rejected_and_later_lines_keep_their_numbers(tmp_path):
+    ex = _base(tmp_path / "ex")
+    (ex / "usage_events").mkdir()
+    (ex / "usage_events" / "hand.csv").write_text(
+        "reseller_id,event_id,client_id,item_code,occurred_at,quantity\n"
+        "R1,a,C1,sms,2026-09-02T00:00:00Z,5\n"
+        "R1,b,C1,sms\n"
+        "R1,c,C1,sms,2026-09-03T00:00:00Z,6\n"
+        "R1,d,C1,sms,2026-09-03T00:00:00Z,lots\n"
+    )
+    wh = tmp_path / "wh"
+    bill(ex, wh, "2026-10")
+    rejects = query(wh, "select source_line, reason, raw from rejects order by source_line")
+    assert [(line, reason) for line, reason, _ in rejects] == [
+        (3, "malformed CSV line: expected number of columns: 6 found: 4"),
+        (5, "quantity is not a number with at most 6 decimals"),
+    ]
+    assert rejects[0][2] == "R1,b,C1,sms"
+    assert lines(wh, "C1", "2026-10-01") == [("sms", "usage", D("11"), D("0.10"), D("1.10"))]
+
+
+def test_parquet_and_csv_files_of_a_table_are_read_together(tmp_path):
+    ex = _base(tmp_path / "ex", usage_events=[usage("a", "C1", "sms", "2026-09-02T00:00:00Z", 5)])
+    con = duckdb.connect()
+    con.execute(
+        "copy (select * from (values ('R1', 'p1', 'C1', 'sms', timestamp '2026-09-04 10:00:00', 7), "
+        "('R1', 'p2', 'C1', 'sms', timestamp '2026-09-05 10:00:00', -1)) "
+        "t(reseller_id, event_id, client_id, item_code, occurred_at, quantity)) "
+        f"to '{ex / 'usage_events' / 'more.parquet'}' (format parquet)"
+    )
+    wh = tmp_path / "wh"
+    bill(ex, wh, "2026-10")
+    assert lines(wh, "C1", "2026-10-01") == [("sms", "usage", D("12"), D("0.10"), D("1.20"))]
+    assert query(wh, "select source_line, reason from rejects where source_file like '%more.parquet'") == [
+        (2, "negative quantity")
+    ]
+
+
+def test_a_card_number_rejects_the_client_and_never_reaches_the_warehouse(tmp_path):
+    ex = _base(tmp_path / "ex", clients=[
+        client("C1"),
+        client("C2", processor="stripe", processor_customer_ref="4242 4242 4242 4242"),
+    ])
+    wh = tmp_path / "wh"
+    bill(ex, wh, "2026-10")
+    ((reason, raw),) = query(wh, "select reason, raw from rejects where table_name = 'clients'")
+    assert reason.startswith("processor_customer_ref looks like a card number (************4242)")
+    assert "************4242" in raw and "4242 4242" not in raw
+    for path in wh.rglob("*"):
+        if path.is_file():
+            assert b"4242 4242 4242 4242" not in path.read_bytes() and b"4242424242424242" not in path.read_bytes()
+
+
+def test_row_level_contract_checks_give_reasons_a_finance_reader_understands(tmp_path):
+    ex = _base(
+        tmp_path / "ex",
+        clients=[client("C1"), client("C2", start="2026-02-30"), client("C3", bill_day=31), client("")],
+        pricing=[price("sms", metered=True, unit_fee="12,50"), price("sms", level="group", unit_fee="1"),
+                 price("sms", cycle_months=5, effective_from="2026-02-01"), price("fax", unit_fee="1")],
+        usage_events=[usage("", "C1", "sms", "2026-09-02T00:00:00Z", 1),
+                      usage("u2", "C1", "sms", "2026-13-02T00:00:00Z", 1),
+                      usage("u3", "C2", "sms", "2026-09-02T00:00:00Z", 1),
+                      usage("u4", "C1", "sms", "2025-12-31T23:00:00Z", 1),
+                      usage("u5", "C1", "account", "2026-09-02T00:00:00Z", 1)],
+    )
+    wh = tmp_path / "wh"
+    bill(ex, wh, "2026-10")
+    assert query(wh, "select table_name, source_line, reason from rejects order by table_name, source_line") == [
+        ("clients", 3, "start_date is not a date (YYYY-MM-DD)"),
+        ("clients", 4, "bill_day must be a whole number from 1 to 28"),
+        ("clients", 5, "missing client_id"),
+        ("pricing", 2, "unit_fee is not an amount of 0 or more"),
+        ("pricing", 3, "a group-level row needs group_id"),
+        ("pricing", 4, "cycle_months must be 1, 2, 3, 4, 6 or 12"),
+        ("pricing", 5, "unknown item_code fax"),
+        ("usage_events", 2, "missing event_id"),
+        ("usage_events", 3, "occurred_at is not an ISO 8601 timestamp"),
+        ("usage_events", 4, "client C2 was rejected (see its clients row)"),
+        ("usage_events", 5, "usage before the client's start date"),
+        ("usage_events", 6, "item account is a fee-only item and takes no usage"),
+    ]
+
+
+def test_rows_repeated_across_files_count_once_and_reconcile(tmp_path):
+    rows = [usage("a", "C1", "sms", "2026-09-02T00:00:00Z", 5), usage("b", "C1", "sms", "2026-09-03T00:00:00Z", 1)]
+    ex = _base(tmp_path / "ex", usage_events=rows)
+    write_extracts(ex, {"usage_events": rows}, file_name="part-2.csv")  # the extract delivered twice
+    wh = tmp_path / "wh"
+    bill(ex, wh, "2026-10")
+    assert lines(wh, "C1", "2026-10-01") == [("sms", "usage", D("6"), D("0.10"), D("0.60"))]
+    ((counts,),) = query(wh, "select list_filter(row_counts, lambda c: c.table_name = 'usage_events') from runs")
+    assert counts[0] | {} == {"table_name": "usage_events", "rows_read": 4, "rows_used": 2, "rows_rejected": 0,
+                              "duplicates_collapsed": 2, "is_reconciled": True}
+
+
+def test_a_file_without_a_key_column_stops_the_run(tmp_path):
+    ex = _base(tmp_path / "ex")
+    (ex / "usage_events").mkdir()
+    (ex / "usage_events" / "broken.csv").write_text("reseller_id,client_id,quantity\nR1,C1,4\n")
+    with pytest.raises(ExtractError, match=r"broken.csv: missing key column\(s\) event_id"):
+        run_period(ex, tmp_path / "wh", "2026-10", date(2026, 10, 1), datetime(2026, 10, 1))
+    assert not (tmp_path / "wh").exists()
