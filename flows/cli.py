@@ -12,6 +12,9 @@ from typing import Annotated
 import click
 import duckdb
 import typer
+
+EXITS = (click.exceptions.Exit, typer.Exit)
+ABORTS = (click.exceptions.Abort, typer.Abort)
 from rich.console import Console
 from rich.table import Table
 
@@ -31,13 +34,17 @@ def _prefect_offline() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
 
 
+class UsageProblem(Exception):
+    """A flag value the command cannot use (exit status 2)."""
+
+
 def _parse_date(value: str | None, flag: str) -> date | None:
     if value is None:
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{flag} must be a date YYYY-MM-DD, got {value!r}") from None
+        raise UsageProblem(f"{flag} must be a date YYYY-MM-DD, got {value!r}") from None
 
 
 ExtractsOpt = Annotated[Path, typer.Option("--extracts", help="Folder with one sub-folder per extract table.")]
@@ -57,7 +64,7 @@ def run(
     period_bounds(period)  # a bad period fails before Prefect starts
     as_of_date = _parse_date(as_of, "--as-of")
     if not extracts.is_dir():
-        raise click.BadParameter(f"--extracts folder not found: {extracts}")
+        raise UsageProblem(f"--extracts folder not found: {extracts}")
     summary = _run_flow(extracts, warehouse, period, as_of_date)
     console.print(
         f"billed {summary.period}: {summary.invoices} invoice revision(s), {summary.invoice_lines} line(s), "
@@ -127,18 +134,23 @@ def main() -> None:
     from transforms.warehouse import WarehouseBusy
 
     try:
-        app(standalone_mode=False)
-    except click.exceptions.Exit as done:
+        result = app(standalone_mode=False)
+        sys.exit(result if isinstance(result, int) else 0)
+    except EXITS as done:
         sys.exit(done.exit_code)
-    except click.exceptions.Abort:
+    except ABORTS:
         _fail("aborted", 130)
-    except click.ClickException as error:
-        _fail(error.format_message(), 2)
+    except UsageProblem as error:
+        _fail(str(error), 2)
     except (ExtractError, PeriodError, WarehouseBusy) as error:
         _fail(str(error), 1)
     except (duckdb.Error, OSError) as error:
         _fail(f"run failed, warehouse unchanged: {str(error).strip().splitlines()[0]}", 1)
     except Exception as error:  # the promise is one line, whatever broke
+        if hasattr(error, "format_message"):  # a usage error of click or of the click typer vendors
+            if not error.format_message():  # help was shown for a bare `billing`
+                sys.exit(2)
+            _fail(error.format_message(), 2)
         _fail(f"run failed, warehouse unchanged: {type(error).__name__}: {error}".splitlines()[0], 1)
 
 

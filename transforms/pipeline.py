@@ -148,7 +148,8 @@ def run_workspace(warehouse_dir: Path, run_id: str) -> Iterator[Path]:
         try:
             yield work / "work.duckdb"
         finally:
-            shutil.rmtree(work, ignore_errors=True)
+            if not warehouse.is_publishing(warehouse_dir):  # else recover() still needs the staged files
+                shutil.rmtree(work, ignore_errors=True)
 
 
 def run_period(

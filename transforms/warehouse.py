@@ -72,6 +72,11 @@ def staging_dir(warehouse: Path, run_id: str) -> Path:
     return _sibling(warehouse, f"staging-{run_id}")
 
 
+def is_publishing(warehouse: Path) -> bool:
+    """True between a publication's commit point and its last move."""
+    return (warehouse / JOURNAL).exists()
+
+
 def recover(warehouse: Path) -> None:
     """Finish a publication that was interrupted after its commit point."""
     journal_path = warehouse / JOURNAL

@@ -1,0 +1,148 @@
+"""The warehouse: deterministic files, re-runs that write only differences, atomic publish."""
+
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from helpers import D, R1, bill, client, lines, price, query, usage, write_extracts
+from transforms import models, warehouse
+from transforms.pipeline import run_period
+
+
+def _e1(folder: Path, extra_events=(), pricing_extra=()) -> Path:
+    return write_extracts(folder, {
+        "resellers": [R1],
+        "clients": [client("C1"), client("C2")],
+        "pricing": [price("emails", cycle_fee="20.00", included_units=10000, metered=False, overage_fee="0.0015"),
+                    *pricing_extra],
+        "usage_events": [usage("e1", "C1", "emails", "2026-09-14T08:00:00Z", 12500),
+                         usage("e2", "C2", "emails", "2026-09-15T08:00:00Z", 300), *extra_events],
+    })
+
+
+def _snapshot(wh: Path) -> dict[str, tuple[bytes, int]]:
+    return {str(p.relative_to(wh)): (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(wh.rglob("*")) if p.is_file()}
+
+
+def _files(wh: Path, table: str) -> dict[str, bytes]:
+    return {str(p.relative_to(wh)): p.read_bytes() for p in sorted((wh / table).rglob("*.parquet"))}
+
+
+def test_same_extracts_give_byte_identical_line_files(tmp_path):
+    ex = _e1(tmp_path / "ex")
+    run_period(ex, tmp_path / "a", "2026-10", date(2026, 10, 5), datetime(2026, 10, 5, 1))
+    run_period(ex, tmp_path / "b", "2026-10", date(2026, 10, 6), datetime(2026, 10, 6, 2))
+    for table in ("invoice_lines", "usage_summary"):
+        assert _files(tmp_path / "a", table) == _files(tmp_path / "b", table) != {}
+    assert query(tmp_path / "a", "select invoice_id, total from invoices order by 1") == \
+        query(tmp_path / "b", "select invoice_id, total from invoices order by 1")
+
+
+def test_invoice_ids_are_stable_per_client_date_and_kind(tmp_path):
+    ex = _e1(tmp_path / "ex")
+    wh = tmp_path / "wh"
+    bill(ex, wh, "2026-10")
+    ids = dict(query(wh, "select client_id, invoice_id from invoices"))
+    assert ids["C1"] != ids["C2"]
+    from transforms.models import connect
+    expected = connect().execute("select invoice_id_for('R1', 'C1', 'cycle', date '2026-10-01')").fetchone()[0]
+    assert ids["C1"] == expected and expected.startswith("INV-") and len(expected) == 20
+
+
+def test_an_unchanged_rerun_changes_no_invoice_line_or_summary_file(tmp_path):
+    ex = _e1(tmp_path / "ex")
+    wh = tmp_path / "wh"
+    bill(ex, wh, "2026-10")
+    before = _snapshot(wh)
+    summary = bill(ex, wh, "2026-10", second=1)
+    after = _snapshot(wh)
+    assert summary.invoices == 0 and summary.invoice_lines == 0
+    for name, content in before.items():
+        if name.startswith(("invoices/", "invoice_lines/", "usage_summary/")):
+            assert after[name] == content, name
+    assert query(wh, "select count(*) from runs") == [(2,)]
+
+
+def test_e9_late_usage_then_a_price_correction_become_adjustment_revisions(tmp_path):
+    wh = tmp_path / "wh"
+    bill(_e1(tmp_path / "ex1"), wh, "2026-10", as_of=date(2026, 10, 1))
+    c1 = query(wh, "select invoice_id from invoices where client_id = 'C1'")[0][0]
+
+    late = [usage("late1", "C1", "emails", "2026-09-15T00:00:00Z", 1000)]
+    bill(_e1(tmp_path / "ex2", late), wh, "2026-10", as_of=date(2026, 10, 20), second=1)
+    assert query(wh, "select invoice_id, revision, kind, total, invoice_date::varchar, issued_on::varchar, "
+                     "due_date::varchar from invoices where revision = 2") == [
+        (c1, 2, "adjustment", D("1.50"), "2026-10-01", "2026-10-20", "2026-10-20")
+    ]
+    assert query(wh, "select item_code, line_type, quantity, amount from invoice_lines where revision = 2") == [
+        ("emails", "overage", D("1000"), D("1.50"))
+    ]
+
+    bill(_e1(tmp_path / "ex2", late), wh, "2026-10", as_of=date(2026, 10, 21), second=2)
+    assert query(wh, "select max(revision) from invoices") == [(2,)]
+
+    fix = [price("emails", effective_from="2026-09-01", cycle_fee="20.00", included_units=10000, metered=False,
+                 overage_fee="0.0010")]
+    bill(_e1(tmp_path / "ex3", late, fix), wh, "2026-10", as_of=date(2026, 10, 22), second=3)
+    assert query(wh, "select kind, total, credits from invoices where revision = 3") == [
+        ("adjustment", D("-1.75"), D("1.75"))
+    ]
+    assert query(wh, "select item_code, line_type, quantity, amount from invoice_lines where revision = 3") == [
+        ("emails", "overage", D("0"), D("-1.75"))
+    ]
+    # the current state of the invoice is the sum of its revisions: 20.00 + 3.50
+    assert query(wh, "select sum(amount) from invoice_lines where invoice_id = $id", {"id": c1}) == [(D("23.50"),)]
+    # C2's invoice (no change) never got a second revision
+    assert query(wh, "select max(revision) from invoices where client_id = 'C2'") == [(1,)]
+
+
+def test_a_run_that_fails_while_building_leaves_the_warehouse_as_it_was(tmp_path, monkeypatch):
+    ex = _e1(tmp_path / "ex")
+    wh = tmp_path / "wh"
+    bill(ex, wh, "2026-10")
+    before = _snapshot(wh)
+
+    def boom(con):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(models, "build_billing", boom)
+    with pytest.raises(RuntimeError):
+        bill(_e1(tmp_path / "ex2", [usage("x", "C1", "emails", "2026-09-20T00:00:00Z", 5)]), wh, "2026-10", second=1)
+    assert _snapshot(wh) == before
+    assert list(tmp_path.glob(".wh.staging-*")) == []
+
+
+def test_a_crash_after_the_commit_point_is_finished_by_the_next_run(tmp_path, monkeypatch):
+    ex = _e1(tmp_path / "ex")
+    reference = tmp_path / "reference"
+    bill(ex, reference, "2026-10")
+
+    wh = tmp_path / "wh"
+    real_replace = warehouse.os.replace
+    moves = []
+
+    def crash_after_one_move(src, dst):
+        if str(dst).endswith(".parquet") and moves:
+            raise SystemExit("killed")
+        moves.append(dst)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(warehouse.os, "replace", crash_after_one_move)
+    with pytest.raises(SystemExit):
+        bill(ex, wh, "2026-10")
+    monkeypatch.setattr(warehouse.os, "replace", real_replace)
+    assert (wh / warehouse.JOURNAL).exists()
+
+    warehouse.recover(wh)
+    assert not (wh / warehouse.JOURNAL).exists()
+    assert _files(wh, "invoice_lines") == _files(reference, "invoice_lines")
+    assert query(wh, "select invoice_id, total from invoices order by 1") == \
+        query(reference, "select invoice_id, total from invoices order by 1")
+
+
+def test_a_second_run_on_a_busy_warehouse_stops_with_a_clear_message(tmp_path):
+    wh = tmp_path / "wh"
+    with warehouse.locked(wh):
+        with pytest.raises(warehouse.WarehouseBusy, match="another billing run is using"):
+            bill(_e1(tmp_path / "ex"), wh, "2026-10")
