@@ -87,3 +87,28 @@ def test_summary_units_add_up_to_the_cycle_quantity(tmp_path):
     assert query(wh, "select quantity, blocked_units, included_units_used, bonus_units_used, billable_units "
                      "from usage_summary") == [(D("1300"), D("300"), D("200"), D("500"), D("300"))]
     assert lines(wh, "C1", "2026-10-01") == [("reverse_phone_lookup", "usage", D("300"), D("0.02"), D("6.00"))]
+
+
+def test_custom_items_bill_with_their_own_aggregation_and_cannot_redefine_standard_ones(tmp_path):
+    ex = write_extracts(tmp_path / "ex", {
+        "resellers": [R1], "clients": [client("C1")],
+        "billing_items": [
+            {"reseller_id": "R1", "item_code": "storage_gb", "name": "File Storage", "unit": "GB",
+             "aggregation": "max"},
+            {"reseller_id": "R1", "item_code": "sms", "name": "Texts", "unit": "text", "aggregation": "sum"},
+            {"reseller_id": "R9", "item_code": "fax", "name": "Fax", "unit": "page", "aggregation": "sum"},
+        ],
+        "pricing": [price("storage_gb", metered=True, unit_fee="0.25", included_units=10)],
+        "usage_events": [
+            usage("a", "C1", "storage_gb", "2026-09-02T00:00:00Z", 30),
+            usage("b", "C1", "storage_gb", "2026-09-20T00:00:00Z", 50),   # the peak
+            usage("c", "C1", "storage_gb", "2026-09-25T00:00:00Z", 40),
+        ],
+    })
+    wh = tmp_path / "wh"
+    bill(ex, wh, "2026-10")
+    assert lines(wh, "C1", "2026-10-01") == [("storage_gb", "usage", D("40"), D("0.25"), D("10.00"))]
+    assert query(wh, "select source_line, reason from rejects order by source_line") == [
+        (3, "item_code sms is a standard item and cannot be redefined"),
+        (4, "unknown reseller R9"),
+    ]
