@@ -43,10 +43,9 @@ AFTER_VALIDATION = {
 BILLING_MODELS = (
     "int_input_rows_reconciled",
     "int_clients_billable",
-    "int_client_bill_dates",
     "int_prices_resolved_by_hierarchy",
-    "int_cycles_walked_from_start",
-    "int_usage_rolled_up_to_days",
+    "int_cycle_starts_listed",
+    "int_cycles_priced_and_windowed",
     "int_usage_rolled_up_to_cycles",
     "int_allotments_applied_across_cycles",
     "int_cycle_lines_priced",

@@ -7,7 +7,8 @@
 -- The pool remaining before a cycle is that cycle's bonus_units (as priced on its start)
 -- less the bonus units used by all earlier cycles, never below 0: raising bonus_units later
 -- grants only the difference. A cycle of an item that is not enabled uses no allotment
--- and bills nothing (its units stay in the usage summary).
+-- and bills nothing (its units stay in the usage summary). Only items with a pool list all
+-- their cycles (has_full_history); the carry is walked over those, in cycle order.
 with recursive cycles as (
     select
         *,
@@ -35,7 +36,7 @@ pool as (
         cast(least(excess_units, greatest(bonus_units, 0)) as decimal(38, 6)) as bonus_units_used,
         cast(least(excess_units, greatest(bonus_units, 0)) as decimal(38, 6)) as bonus_used_through,
     from split
-    where cycle_no = 1
+    where cycle_no = 1 and has_full_history
 
     union all
 
@@ -60,10 +61,10 @@ pool as (
 final as (
     select
         split.* exclude (excess_units),
-        pool.bonus_units_used,
-        split.excess_units - pool.bonus_units_used as billable_units,
+        coalesce(pool.bonus_units_used, 0) as bonus_units_used,
+        split.excess_units - coalesce(pool.bonus_units_used, 0) as billable_units,
     from split
-    inner join pool using (reseller_id, client_id, item_code, cycle_no)
+    left join pool using (reseller_id, client_id, item_code, cycle_no)
 )
 
 select * from final

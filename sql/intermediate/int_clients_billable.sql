@@ -3,6 +3,9 @@
 --   first_bill_date = the first bill date (day bill_day) on or after start_date;
 --   final_bill_date = for a cancelled client, the first bill date on or after cancel_date
 --   (never before the first bill date): it bills all unbilled usage up to the cancel date.
+-- Bill dates are numbered in months from the first one (bill_no): period_bill_no is the
+-- client's bill date in the billed period (negative before the first), final_bill_no the
+-- final one, last_start_bill_no the last bill date before the cancel date (-1: none).
 with clients as (
     select * from int_clients_validated where reject_reason is null and not is_duplicate
 ),
@@ -15,7 +18,11 @@ currencies as (
     select * from stg_currency_minor_units
 ),
 
-final as (
+params as (
+    select * from run_params
+),
+
+dated as (
     select
         clients.reseller_id,
         clients.client_id,
@@ -37,6 +44,18 @@ final as (
     from clients
     inner join resellers on resellers.reseller_id = clients.reseller_id
     left join currencies on currencies.currency = resellers.currency
+),
+
+final as (
+    select
+        dated.*,
+        datediff('month', first_bill_date,
+            make_date(year(params.period_start), month(params.period_start), bill_day)) as period_bill_no,
+        datediff('month', first_bill_date, final_bill_date) as final_bill_no,
+        greatest(-1, datediff('month', first_bill_date,
+            first_bill_date_on_or_after(cancel_date, bill_day)) - 1) as last_start_bill_no,
+    from dated
+    cross join params
 )
 
 select * from final

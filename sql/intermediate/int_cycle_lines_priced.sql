@@ -25,7 +25,7 @@ fee_lines as (
         cycles.cycle_fee as unit_price,
         'cycle_fee=' || cycle_fee_source || ', cycle_months=' || cycle_months_source
             || ', trial_days=' || trial_days_source || ', enabled=' || enabled_source as price_source,
-    from int_cycles_walked_from_start as cycles
+    from int_cycles_priced_and_windowed as cycles
     cross join params
     where cycles.cycle_start >= params.period_start
         and cycles.cycle_start < params.period_end

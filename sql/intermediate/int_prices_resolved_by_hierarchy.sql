@@ -1,14 +1,12 @@
--- int_prices_resolved_by_hierarchy: one row per client x item x bill date: every pricing
--- option in force that day and the level that supplied it (billing-rules.md section 2).
--- At each level the newest row with effective_from <= the date applies (ASOF join); each
--- option is the client row's value if not empty, else the group row's, else the account
--- row's, else the default. enabled defaults to true when a row applies at any level.
--- Items are resolved for a client when some pricing row names them for it or it has usage.
-with dates as (
-    select * from int_client_bill_dates
-),
-
-clients as (
+-- int_prices_resolved_by_hierarchy: one row per client x item x price change point: every
+-- pricing option in force from that date (until the next change point) and the level that
+-- supplied it (billing-rules.md section 2). At each level the newest row with
+-- effective_from <= the date applies (ASOF join); each option is the client row's value if
+-- not empty, else the group row's, else the account row's, else the default. enabled
+-- defaults to true when a row applies at any level. Resolved pricing only changes on an
+-- effective_from date of a row that applies to the client, so those dates are the only
+-- ones resolved; a bill date takes the newest change point on or before it.
+with clients as (
     select reseller_id, client_id, group_id from int_clients_billable
 ),
 
@@ -20,36 +18,31 @@ account_rows as (select * from pricing where level = 'account'),
 group_rows as (select * from pricing where level = 'group'),
 client_rows as (select * from pricing where level = 'client'),
 
-priced_items as (
-    select clients.reseller_id, clients.client_id, account_rows.item_code
+change_points as (
+    select clients.reseller_id, clients.client_id, clients.group_id, account_rows.item_code,
+        account_rows.effective_from as valid_from,
     from clients
     inner join account_rows on account_rows.reseller_id = clients.reseller_id
     union
-    select clients.reseller_id, clients.client_id, group_rows.item_code
+    select clients.reseller_id, clients.client_id, clients.group_id, group_rows.item_code,
+        group_rows.effective_from as valid_from,
     from clients
     inner join group_rows
         on group_rows.reseller_id = clients.reseller_id and group_rows.group_id = clients.group_id
     union
-    select reseller_id, client_id, item_code from client_rows
-    union
-    select reseller_id, client_id, item_code
-    from int_usage_events_validated
-    where reject_reason is null and not is_duplicate
-),
-
-grid as (
-    select dates.*, clients.group_id, priced_items.item_code
-    from dates
-    inner join clients using (reseller_id, client_id)
-    inner join priced_items using (reseller_id, client_id)
+    select clients.reseller_id, clients.client_id, clients.group_id, client_rows.item_code,
+        client_rows.effective_from as valid_from,
+    from clients
+    inner join client_rows
+        on client_rows.reseller_id = clients.reseller_id and client_rows.client_id = clients.client_id
 ),
 
 matched as (
     select
-        grid.*,
-        a.effective_from is not null or g.effective_from is not null or c.effective_from is not null
-            as has_row,
-        coalesce(c.enabled, g.enabled, a.enabled) as enabled_set,
+        change_points.reseller_id,
+        change_points.client_id,
+        change_points.item_code,
+        coalesce(c.enabled, g.enabled, a.enabled, true) as is_enabled,
         option_source(c.enabled, g.enabled, a.enabled) as enabled_source,
         coalesce(c.cycle_fee, g.cycle_fee, a.cycle_fee, 0) as cycle_fee,
         option_source(c.cycle_fee, g.cycle_fee, a.cycle_fee) as cycle_fee_source,
@@ -75,31 +68,29 @@ matched as (
             as is_lockout_when_owing,
         coalesce(c.replenishment_amount, g.replenishment_amount, a.replenishment_amount)
             as replenishment_amount,
+        change_points.valid_from,
         a.effective_from as account_row_effective_from,
         g.effective_from as group_row_effective_from,
         c.effective_from as client_row_effective_from,
-    from grid
+    from change_points
     asof left join account_rows as a
-        on a.reseller_id = grid.reseller_id
-        and a.item_code = grid.item_code
-        and grid.bill_date >= a.effective_from
+        on a.reseller_id = change_points.reseller_id
+        and a.item_code = change_points.item_code
+        and change_points.valid_from >= a.effective_from
     asof left join group_rows as g
-        on g.reseller_id = grid.reseller_id
-        and g.group_id = grid.group_id
-        and g.item_code = grid.item_code
-        and grid.bill_date >= g.effective_from
+        on g.reseller_id = change_points.reseller_id
+        and g.group_id = change_points.group_id
+        and g.item_code = change_points.item_code
+        and change_points.valid_from >= g.effective_from
     asof left join client_rows as c
-        on c.reseller_id = grid.reseller_id
-        and c.client_id = grid.client_id
-        and c.item_code = grid.item_code
-        and grid.bill_date >= c.effective_from
+        on c.reseller_id = change_points.reseller_id
+        and c.client_id = change_points.client_id
+        and c.item_code = change_points.item_code
+        and change_points.valid_from >= c.effective_from
 ),
 
 final as (
-    select
-        * exclude (enabled_set),
-        coalesce(enabled_set, has_row) as is_enabled,
-    from matched
+    select * from matched
 )
 
 select * from final

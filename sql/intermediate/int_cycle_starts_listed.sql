@@ -1,0 +1,131 @@
+-- int_cycle_starts_listed: one row per client x item x cycle start the billed period needs
+-- (billing-rules.md section 3). Cycle 1 starts on the client's first bill date; each next
+-- cycle starts cycle_months later, as priced on the cycle's own start. bill_no numbers bill
+-- dates in months from the first one.
+-- Most items keep one cycle length for good: their cycle starts are every m-th bill date,
+-- so only the few that touch the period are listed (the cycle starting on the period's bill
+-- date, the one whose usage it bills, and a cancelled client's last one). Items whose
+-- length changes are walked from the first cycle; items with a bonus pool list every cycle,
+-- because the pool carries from the first one (has_full_history).
+with recursive clients as (
+    select * from int_clients_billable where period_bill_no >= 0
+),
+
+prices as (
+    select * from int_prices_resolved_by_hierarchy
+),
+
+params as (
+    select * from run_params
+),
+
+priced_pairs as (
+    select
+        reseller_id,
+        client_id,
+        item_code,
+        min(cycle_months) as min_months,
+        max(cycle_months) as max_months,
+        min(valid_from) as first_change,
+        bool_or(bonus_units > 0) as has_pool,
+    from prices
+    group by all
+),
+
+unpriced_usage_pairs as (
+    select distinct events.reseller_id, events.client_id, events.item_code, 1 as min_months,
+        1 as max_months, null::date as first_change, false as has_pool,
+    from int_usage_events_validated as events
+    cross join params
+    where events.reject_reason is null and not events.is_duplicate and events.occurred_at < params.horizon_end
+        and not exists (
+            select 1 from priced_pairs
+            where priced_pairs.reseller_id = events.reseller_id
+                and priced_pairs.client_id = events.client_id
+                and priced_pairs.item_code = events.item_code
+        )
+),
+
+pairs as (
+    select
+        all_pairs.*,
+        clients.first_bill_date,
+        least(clients.period_bill_no, coalesce(clients.final_bill_no, clients.period_bill_no)) as last_bill_no,
+        clients.period_bill_no = clients.final_bill_no as is_final_bill,
+        clients.last_start_bill_no,
+        not (all_pairs.min_months = all_pairs.max_months
+            and (all_pairs.min_months = 1 or all_pairs.first_change <= clients.first_bill_date)) as is_walked,
+    from (select * from priced_pairs union all select * from unpriced_usage_pairs) as all_pairs
+    inner join clients using (reseller_id, client_id)
+),
+
+steady as (
+    select
+        reseller_id,
+        client_id,
+        item_code,
+        min_months as months,
+        has_pool,
+        case
+            when has_pool then range(0, last_bill_no // min_months + 1)
+            else list_filter([
+                case when last_bill_no % min_months = 0 then last_bill_no // min_months end,
+                case when last_bill_no % min_months = 0 then last_bill_no // min_months - 1 end,
+                case when is_final_bill then greatest(last_start_bill_no, 0) // min_months end
+            ], lambda k: k >= 0)
+        end as cycle_indexes,
+    from pairs
+    where not is_walked
+),
+
+steady_starts as (
+    select distinct
+        reseller_id, client_id, item_code, has_pool,
+        unnest(cycle_indexes) * months as bill_no,
+        unnest(cycle_indexes) + 1 as cycle_no,
+    from steady
+),
+
+walked_bill_dates as (
+    select
+        reseller_id, client_id, item_code, last_bill_no,
+        unnest(range(0, last_bill_no + 1)) as bill_no,
+        unnest(list_transform(range(0, last_bill_no + 1),
+            lambda n: cast(first_bill_date + to_months(cast(n as integer)) as date))) as bill_date,
+    from pairs
+    where is_walked
+),
+
+walk_grid as (
+    select dates.*, coalesce(prices.cycle_months, 1) as cycle_months,
+    from walked_bill_dates as dates
+    asof left join prices
+        on prices.reseller_id = dates.reseller_id
+        and prices.client_id = dates.client_id
+        and prices.item_code = dates.item_code
+        and dates.bill_date >= prices.valid_from
+),
+
+walk as (
+    select reseller_id, client_id, item_code, bill_no, 1 as cycle_no
+    from walk_grid
+    where bill_no = 0
+
+    union all
+
+    select walk.reseller_id, walk.client_id, walk.item_code, walk.bill_no + walk_grid.cycle_months,
+        walk.cycle_no + 1,
+    from walk
+    inner join walk_grid using (reseller_id, client_id, item_code, bill_no)
+    where walk.bill_no + walk_grid.cycle_months <= walk_grid.last_bill_no
+),
+
+final as (
+    select reseller_id, client_id, item_code, bill_no, cycle_no, has_pool as has_full_history
+    from steady_starts
+    union all
+    select reseller_id, client_id, item_code, bill_no, cycle_no, true as has_full_history
+    from walk
+)
+
+select * from final
