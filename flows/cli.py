@@ -119,18 +119,48 @@ def _print_summary(warehouse: Path) -> None:
 
 def _table(con: duckdb.DuckDBPyConnection, title: str, sql: str) -> None:
     result = con.execute(sql)
+    _print_rows(title, [column[0] for column in result.description], result.fetchall())
+
+
+def _print_rows(title: str, columns: list[str], rows: list[tuple]) -> None:
     table = Table(title=title)
-    for column in result.description:
-        table.add_column(column[0])
-    for row in result.fetchall():
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
     console.print(table)
+
+
+@app.command("runs")
+def list_runs(warehouse: WarehouseOpt) -> None:
+    """List the runs of a warehouse, newest first, with what each changed."""
+    from transforms.reports import runs_listed
+
+    _print_rows("Runs", *runs_listed(warehouse))
+
+
+@app.command()
+def diff(
+    warehouse: WarehouseOpt,
+    period: Annotated[str, typer.Option("--period", help="Billing period YYYY-MM.")],
+) -> None:
+    """What the latest run of a period changed, per client (adjustment lines)."""
+    from transforms.pipeline import period_bounds
+    from transforms.reports import rerun_changes
+
+    period_bounds(period)
+    columns, rows = rerun_changes(warehouse, period)
+    if not rows:
+        console.print(f"the latest run of {period} changed no invoice")
+        return
+    _print_rows(f"Changes made by the latest run of {period}", columns, rows)
 
 
 def main() -> None:
     """Console entry point: one line on stderr and a non-zero exit for any failure."""
     from transforms.extracts import ExtractError
     from transforms.pipeline import PeriodError
+    from transforms.reports import NoWarehouse
     from transforms.warehouse import WarehouseBusy
 
     try:
@@ -142,7 +172,7 @@ def main() -> None:
         _fail("aborted", 130)
     except UsageProblem as error:
         _fail(str(error), 2)
-    except (ExtractError, PeriodError, WarehouseBusy) as error:
+    except (ExtractError, PeriodError, WarehouseBusy, NoWarehouse) as error:
         _fail(str(error), 1)
     except (duckdb.Error, OSError) as error:
         _fail(f"run failed, warehouse unchanged: {str(error).strip().splitlines()[0]}", 1)

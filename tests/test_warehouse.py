@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from helpers import D, R1, bill, client, lines, price, query, usage, write_extracts
-from transforms import models, warehouse
+from transforms import models, reports, warehouse
 from transforms.pipeline import run_period
 
 
@@ -95,6 +95,20 @@ def test_e9_late_usage_then_a_price_correction_become_adjustment_revisions(tmp_p
     assert query(wh, "select sum(amount) from invoice_lines where invoice_id = $id", {"id": c1}) == [(D("23.50"),)]
     # C2's invoice (no change) never got a second revision
     assert query(wh, "select max(revision) from invoices where client_id = 'C2'") == [(1,)]
+    # the warehouse's current-state views say the same
+    assert query(wh, "select kind, total, last_revision, invoice_date::varchar from invoices_current "
+                     "where invoice_id = $id", {"id": c1}) == [("cycle", D("23.50"), 3, "2026-10-01")]
+    assert query(wh, "select line_type, quantity, amount from invoice_lines_current where invoice_id = $id "
+                     "order by line_type", {"id": c1}) == [
+        ("cycle_fee", D("1"), D("20.00")), ("overage", D("3500"), D("3.50"))
+    ]
+    # what each run changed, newest first; the latest run's changes per client
+    runs = reports.runs_listed(wh)[1]
+    assert [(r[4], r[5], r[6]) for r in runs] == [(0, 1, D("-1.75")), (0, 0, D("0")), (0, 1, D("1.50")),
+                                                 (2, 0, D("0"))]
+    assert [row[:7] for row in reports.rerun_changes(wh, "2026-10")[1]] == [
+        ("C1", c1, 3, "emails", "overage", D("0"), D("-1.75"))
+    ]
 
 
 def test_a_run_that_fails_while_building_leaves_the_warehouse_as_it_was(tmp_path, monkeypatch):

@@ -27,7 +27,10 @@ JOURNAL = "_publishing.json"
 VIEW_DB = "billing.duckdb"
 SCHEMAS = "_schemas"
 
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+
 PARTITIONED_TABLES = ("invoices", "invoice_lines", "usage_summary")
+DERIVED_VIEWS = ("invoices_current", "invoice_lines_current")
 TABLES = PARTITIONED_TABLES + ("rejects", "runs")
 
 # What a re-run needs of earlier revisions (billing-rules.md section 8).
@@ -205,6 +208,8 @@ def refresh_views(warehouse: Path) -> None:
                 f"create view {table} as select * from read_parquet({source}, hive_partitioning = true, "
                 "hive_types_autocast = false, union_by_name = true)"
             )
+        for view in DERIVED_VIEWS:
+            con.execute(f"create view {view} as {(SQL_DIR / 'views' / f'{view}.sql').read_text()}")
     finally:
         con.close()
     os.replace(temp, warehouse / VIEW_DB)

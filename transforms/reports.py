@@ -1,0 +1,31 @@
+"""Read-only questions asked of a published warehouse (`billing runs`, `billing diff`)."""
+
+from pathlib import Path
+
+import duckdb
+
+from transforms.warehouse import SQL_DIR, VIEW_DB
+
+
+class NoWarehouse(Exception):
+    """The folder holds no published warehouse."""
+
+
+def _query(warehouse: Path, report: str, params: dict) -> tuple[list[str], list[tuple]]:
+    db = warehouse / VIEW_DB
+    if not db.exists():
+        raise NoWarehouse(f"no billing warehouse at {warehouse} (run `billing run` first)")
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        result = con.execute((SQL_DIR / "reports" / f"{report}.sql").read_text(), params)
+        return [c[0] for c in result.description], result.fetchall()
+    finally:
+        con.close()
+
+
+def runs_listed(warehouse: Path) -> tuple[list[str], list[tuple]]:
+    return _query(warehouse, "runs_listed", {})
+
+
+def rerun_changes(warehouse: Path, period: str) -> tuple[list[str], list[tuple]]:
+    return _query(warehouse, "rerun_changes", {"period": period})
