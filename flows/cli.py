@@ -65,11 +65,31 @@ def run(
     as_of_date = _parse_date(as_of, "--as-of")
     if not extracts.is_dir():
         raise UsageProblem(f"--extracts folder not found: {extracts}")
-    summary = _run_flow(extracts, warehouse, period, as_of_date)
+    _report(period, _run_flow(extracts, warehouse, period, as_of_date), warehouse)
+
+
+def _report(billed: str, summary, warehouse: Path) -> None:
     console.print(
-        f"billed {summary.period}: {summary.invoices} invoice revision(s), {summary.invoice_lines} line(s), "
+        f"billed {billed}: {summary.invoices} invoice revision(s), {summary.invoice_lines} line(s), "
         f"{summary.rejects} reject(s), {summary.rows_read} input row(s) -> {warehouse} (run {summary.run_id})"
     )
+
+
+@app.command()
+def nightly(
+    extracts: ExtractsOpt,
+    warehouse: WarehouseOpt,
+    day: Annotated[str, typer.Option("--date", help="The day to bill, YYYY-MM-DD.")],
+) -> None:
+    """The nightly work for one day: clients whose bill date it is, and the day's leads,
+    manual items, prepaid drawdown and account status."""
+    night = _parse_date(day, "--date")
+    if not extracts.is_dir():
+        raise UsageProblem(f"--extracts folder not found: {extracts}")
+    _prefect_offline()
+    from flows.period_run import nightly_run
+
+    _report(str(night), nightly_run(extracts.resolve(), warehouse.resolve(), night), warehouse)
 
 
 def _run_flow(extracts: Path, warehouse: Path, period: str, as_of: date | None, command: str = "run"):

@@ -37,9 +37,9 @@ def build_models(work_db: Path, warehouse_dir: Path, params: pipeline.models.Run
 
 @task(retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=_is_os_error, cache_policy=NO_CACHE)
 def publish_run(
-    work_db: Path, warehouse_dir: Path, params: pipeline.models.RunParams, command: str, started_at: datetime,
+    work_db: Path, warehouse_dir: Path, params: pipeline.models.RunParams, started_at: datetime,
 ) -> pipeline.RunSummary:
-    return pipeline.publish(work_db, warehouse_dir, params, command, started_at, datetime.now(timezone.utc))
+    return pipeline.publish(work_db, warehouse_dir, params, started_at, datetime.now(timezone.utc))
 
 
 @task(cache_policy=NO_CACHE)
@@ -55,15 +55,28 @@ def report_summary(summary: pipeline.RunSummary) -> None:
     )
 
 
+def _bill(extracts_dir: Path, warehouse_dir: Path, params, started_at: datetime) -> pipeline.RunSummary:
+    with pipeline.run_workspace(warehouse_dir, params.run_id) as work_db:
+        ingest_extracts(extracts_dir, work_db)
+        build_models(work_db, warehouse_dir, params)
+        summary = publish_run(work_db, warehouse_dir, params, started_at)
+    report_summary(summary)
+    return summary
+
+
 @flow(name="period-run", log_prints=True)
 def period_run(
     extracts_dir: Path, warehouse_dir: Path, period: str, as_of: date | None = None, command: str = "run",
 ) -> pipeline.RunSummary:
+    """Bill (or re-bill) a period: every bill date of the month in one pass."""
     started_at = datetime.now(timezone.utc)
-    params = pipeline.make_params(pipeline.make_run_id(started_at), period, as_of or started_at.date())
-    with pipeline.run_workspace(warehouse_dir, params.run_id) as work_db:
-        ingest_extracts(extracts_dir, work_db)
-        build_models(work_db, warehouse_dir, params)
-        summary = publish_run(work_db, warehouse_dir, params, command, started_at)
-    report_summary(summary)
-    return summary
+    params = pipeline.period_params(pipeline.make_run_id(started_at), period, as_of or started_at.date(), command)
+    return _bill(extracts_dir, warehouse_dir, params, started_at)
+
+
+@flow(name="nightly-run", log_prints=True)
+def nightly_run(extracts_dir: Path, warehouse_dir: Path, day: date) -> pipeline.RunSummary:
+    """The nightly work for one day: its bill dates, leads, prepaid and account status."""
+    started_at = datetime.now(timezone.utc)
+    params = pipeline.night_params(pipeline.make_run_id(started_at), day)
+    return _bill(extracts_dir, warehouse_dir, params, started_at)

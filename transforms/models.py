@@ -59,16 +59,24 @@ BILLING_MODELS = (
 
 @dataclass(frozen=True)
 class RunParams:
+    """What one run bills: the bill dates in [range_start, range_end) (a whole period, or
+    one night), with usage up to range_end; `as_of` is the day adjustments are issued."""
+
     run_id: str
-    period: str  # YYYY-MM
-    period_start: date
-    period_end: date  # exclusive: the first day of the next month
+    command: str  # run | nightly | demo
+    range_start: date
+    range_end: date  # exclusive
     as_of: date
 
     @property
-    def horizon_end(self) -> date:
-        """Cycles and usage are worked out up to (not including) this day."""
-        return self.period_end
+    def period(self) -> str:
+        """The YYYY-MM period the range's bill dates belong to (a range never spans two)."""
+        return self.range_start.strftime("%Y-%m")
+
+    @property
+    def status_date(self) -> date:
+        """Account status is computed as of the range's last day."""
+        return date.fromordinal(self.range_end.toordinal() - 1)
 
 
 def connect(db_path: Path | str = ":memory:", memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
@@ -121,14 +129,15 @@ def _build_deduplicated(con: duckdb.DuckDBPyConnection, table: str) -> None:
 def set_run_params(con: duckdb.DuckDBPyConnection, params: RunParams) -> None:
     con.execute(
         "create or replace table run_params as select $run_id::varchar as run_id, "
-        "$period::varchar as period, $period_start::date as period_start, "
-        "$period_end::date as period_end, $horizon_end::date as horizon_end, $as_of::date as as_of",
+        "$command::varchar as command, $period::varchar as period, $range_start::date as range_start, "
+        "$range_end::date as range_end, $status_date::date as status_date, $as_of::date as as_of",
         {
             "run_id": params.run_id,
+            "command": params.command,
             "period": params.period,
-            "period_start": params.period_start,
-            "period_end": params.period_end,
-            "horizon_end": params.horizon_end,
+            "range_start": params.range_start,
+            "range_end": params.range_end,
+            "status_date": params.status_date,
             "as_of": params.as_of,
         },
     )

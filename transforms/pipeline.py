@@ -32,9 +32,15 @@ def period_bounds(period: str) -> tuple[date, date]:
     return start, date.fromordinal(start.toordinal() + days)
 
 
-def make_params(run_id: str, period: str, as_of: date) -> models.RunParams:
+def period_params(run_id: str, period: str, as_of: date, command: str = "run") -> models.RunParams:
+    """A period run bills every bill date of the month (billing-rules.md section 3)."""
     start, end = period_bounds(period)
-    return models.RunParams(run_id=run_id, period=period, period_start=start, period_end=end, as_of=as_of)
+    return models.RunParams(run_id, command, start, end, as_of)
+
+
+def night_params(run_id: str, day: date, command: str = "nightly") -> models.RunParams:
+    """A nightly run bills one day; its adjustments are issued that day."""
+    return models.RunParams(run_id, command, day, date.fromordinal(day.toordinal() + 1), day)
 
 
 @dataclass(frozen=True)
@@ -76,22 +82,20 @@ def build(work_db: Path, warehouse_dir: Path, params: models.RunParams) -> None:
 
 
 def publish(
-    work_db: Path, warehouse_dir: Path, params: models.RunParams, command: str,
-    started_at: datetime, finished_at: datetime,
+    work_db: Path, warehouse_dir: Path, params: models.RunParams, started_at: datetime, finished_at: datetime,
 ) -> RunSummary:
     """Stage the changed partitions, the run record and the views; then commit them at once."""
     con = models.connect(work_db)
     try:
         pub = warehouse.Publication(warehouse_dir, warehouse.staging_dir(warehouse_dir, params.run_id))
         for table in warehouse.PARTITIONED_TABLES:
-            warehouse.stage_partitioned(pub, con, table, params.period, append=table != "usage_summary")
+            warehouse.stage_partitioned(pub, con, table, params)
         pub.stage_query(
             con, f"rejects/period={params.period}/data.parquet",
             "select * exclude (period) from rejects", {},
         )
         con.execute(
-            f"create or replace table runs as {_RUN_RECORD}",
-            {"command": command, "started_at": started_at, "finished_at": finished_at},
+            f"create or replace table runs as {_RUN_RECORD}", {"started_at": started_at, "finished_at": finished_at}
         )
         pub.stage_query(
             con, f"runs/period={params.period}/{params.run_id}.parquet", "select * exclude (period) from runs", {}
@@ -110,9 +114,11 @@ def publish(
 _RUN_RECORD = """
 select
     run_params.run_id,
-    $command::varchar as command,
+    run_params.command,
     run_params.period,
-    null::date as run_date,
+    run_params.range_start,
+    run_params.range_end,
+    run_params.status_date,
     run_params.as_of,
     'succeeded' as status,
     'not run' as validation,
@@ -152,13 +158,29 @@ def run_workspace(warehouse_dir: Path, run_id: str) -> Iterator[Path]:
                 shutil.rmtree(work, ignore_errors=True)
 
 
+def run_range(
+    extracts_dir: Path, warehouse_dir: Path, params: models.RunParams, started_at: datetime,
+    finished_at: datetime | None = None,
+) -> RunSummary:
+    """Bill one range of days end to end; the warehouse changes only if every step succeeds."""
+    with run_workspace(warehouse_dir, params.run_id) as work_db:
+        ingest(extracts_dir, work_db)
+        build(work_db, warehouse_dir, params)
+        return publish(work_db, warehouse_dir, params, started_at, finished_at or started_at)
+
+
 def run_period(
     extracts_dir: Path, warehouse_dir: Path, period: str, as_of: date, started_at: datetime,
     finished_at: datetime | None = None, command: str = "run",
 ) -> RunSummary:
-    """Bill one period end to end; the warehouse changes only if every step succeeds."""
-    params = make_params(make_run_id(started_at), period, as_of)
-    with run_workspace(warehouse_dir, params.run_id) as work_db:
-        ingest(extracts_dir, work_db)
-        build(work_db, warehouse_dir, params)
-        return publish(work_db, warehouse_dir, params, command, started_at, finished_at or started_at)
+    """Bill (or re-bill) one period: what the nightly runs of all its days would do."""
+    params = period_params(make_run_id(started_at), period, as_of, command)
+    return run_range(extracts_dir, warehouse_dir, params, started_at, finished_at)
+
+
+def run_night(
+    extracts_dir: Path, warehouse_dir: Path, day: date, started_at: datetime, finished_at: datetime | None = None,
+) -> RunSummary:
+    """The nightly work for one day (billing-rules.md section 3)."""
+    params = night_params(make_run_id(started_at), day)
+    return run_range(extracts_dir, warehouse_dir, params, started_at, finished_at)

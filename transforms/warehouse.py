@@ -134,7 +134,11 @@ class Publication:
         """Write the query's rows to `relative`, unless the existing file has the same bytes."""
         target = self.staging / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        con.execute(f"copy ({query}) to {_literal(str(target))} (format parquet)", params)
+        # Materialised first: the Parquet encoding then depends on the rows only, not on
+        # how the query produced them (e.g. merged with an existing file or not).
+        con.execute(f"create or replace temp table _staged as {query}", params)
+        con.execute(f"copy (select * from _staged) to {_literal(str(target))} (format parquet)")
+        con.execute("drop table _staged")
         existing = self.warehouse / relative
         if existing.exists() and existing.read_bytes() == target.read_bytes():
             target.unlink()
@@ -158,29 +162,40 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def stage_partitioned(pub: Publication, con: duckdb.DuckDBPyConnection, table: str, period: str, append: bool) -> None:
-    """Stage every reseller partition of `table` for the period.
+# How a run's rows meet a partition's existing rows: None = append (existing rows are kept,
+# revisions are never rewritten); otherwise existing rows matching the condition are the
+# ones this run recomputes and replaces. Then the sort order of the partition's file.
+MERGE_RULES = {
+    "invoices": (None, "invoice_id, revision"),
+    "invoice_lines": (None, "invoice_id, revision, line_no"),
+    "usage_summary": ("bill_date >= $range_start and bill_date < $range_end", "client_id, item_code, cycle_start"),
+}
 
-    append=True (invoices, invoice_lines): existing rows are kept and this run's rows added;
-    partitions with no new rows are left alone. append=False (usage_summary): the period's
-    partitions are replaced by this run's rows, and partitions it no longer has are deleted.
-    """
-    resellers = [r for (r,) in con.execute(f"select distinct reseller_id from {table} order by 1").fetchall()]
-    for reseller_id in resellers:
-        relative = f"{table}/reseller_id={reseller_id}/period={period}/data.parquet"
+
+def stage_partitioned(pub: Publication, con: duckdb.DuckDBPyConnection, table: str, params) -> None:
+    """Stage every reseller partition of `table` in the run's period that this run changes."""
+    replaced, order = MERGE_RULES[table]
+    resellers = {r for (r,) in con.execute(f"select distinct reseller_id from {table}").fetchall()}
+    if replaced:
+        resellers |= {
+            p.parent.parent.name.removeprefix("reseller_id=") for p in _partition_files(pub.warehouse, table, params.period)
+        }
+    for reseller_id in sorted(resellers):
+        relative = f"{table}/reseller_id={reseller_id}/period={params.period}/data.parquet"
         existing = pub.warehouse / relative
         rows = f"select * exclude (reseller_id, period) from {table} where reseller_id = $reseller_id"
-        if append and existing.exists():
-            rows = (
-                f"select * from read_parquet({_literal(str(existing))}) union all by name {rows} "
-                "order by invoice_id, revision" + (", line_no" if table == "invoice_lines" else "")
-            )
-        pub.stage_query(con, relative, rows, {"reseller_id": reseller_id})
-    if not append:
-        for path in _partition_files(pub.warehouse, table, period):
-            reseller_id = path.parent.parent.name.removeprefix("reseller_id=")
-            if reseller_id not in resellers:
-                pub.delete.append(str(path.relative_to(pub.warehouse)))
+        bound = {"reseller_id": reseller_id}
+        if existing.exists():
+            kept = f"select * from read_parquet({_literal(str(existing))}, hive_partitioning = false)"
+            if replaced:
+                kept += f" where not ({replaced})"
+                bound |= {"range_start": params.range_start, "range_end": params.range_end}
+            rows = f"{kept} union all by name {rows}"
+        query = f"select * from ({rows}) order by {order}"
+        if con.execute(f"select count(*) from ({query})", bound).fetchone()[0]:
+            pub.stage_query(con, relative, query, bound)
+        elif existing.exists():
+            pub.delete.append(relative)
 
 
 def stage_schemas(pub: Publication, con: duckdb.DuckDBPyConnection) -> None:

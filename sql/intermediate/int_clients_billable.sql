@@ -4,7 +4,8 @@
 --   final_bill_date = for a cancelled client, the first bill date on or after cancel_date
 --   (never before the first bill date): it bills all unbilled usage up to the cancel date.
 -- Bill dates are numbered in months from the first one (bill_no): period_bill_no is the
--- client's bill date in the billed period (negative before the first), final_bill_no the
+-- client's bill date in the run's range of days (a period, or one night; null when the
+-- range holds none, negative before the first bill date), final_bill_no the
 -- final one, last_start_bill_no the last bill date before the cancel date (-1: none).
 with clients as (
     select * from int_clients_validated where reject_reason is null and not is_duplicate
@@ -49,8 +50,12 @@ dated as (
 final as (
     select
         dated.*,
-        datediff('month', first_bill_date,
-            make_date(year(params.period_start), month(params.period_start), bill_day)) as period_bill_no,
+        case
+            when make_date(year(params.range_start), month(params.range_start), bill_day) >= params.range_start
+                and make_date(year(params.range_start), month(params.range_start), bill_day) < params.range_end
+                then datediff('month', first_bill_date,
+                    make_date(year(params.range_start), month(params.range_start), bill_day))
+        end as period_bill_no,
         datediff('month', first_bill_date, final_bill_date) as final_bill_no,
         greatest(-1, datediff('month', first_bill_date,
             first_bill_date_on_or_after(cancel_date, bill_day)) - 1) as last_start_bill_no,

@@ -27,8 +27,8 @@ fee_lines as (
             || ', trial_days=' || trial_days_source || ', enabled=' || enabled_source as price_source,
     from int_cycles_priced_and_windowed as cycles
     cross join params
-    where cycles.cycle_start >= params.period_start
-        and cycles.cycle_start < params.period_end
+    where cycles.cycle_start >= params.range_start
+        and cycles.cycle_start < params.range_end
         and cycles.is_fee_cycle
         and cycles.is_enabled
         and cycles.cycle_start >= cycles.trial_end
@@ -38,8 +38,8 @@ billed_cycles as (
     select cycles.*, cycles.usage_bill_date as invoice_date
     from int_allotments_applied_across_cycles as cycles
     cross join params
-    where cycles.usage_bill_date >= params.period_start
-        and cycles.usage_bill_date < params.period_end
+    where cycles.usage_bill_date >= params.range_start
+        and cycles.usage_bill_date < params.range_end
         and cycles.is_enabled
 ),
 

@@ -37,7 +37,7 @@ unpriced_usage_pairs as (
         1 as max_months, null::date as first_change, false as has_pool,
     from int_usage_events_validated as events
     cross join params
-    where events.reject_reason is null and not events.is_duplicate and events.occurred_at < params.horizon_end
+    where events.reject_reason is null and not events.is_duplicate and events.occurred_at < params.range_end
         and not exists (
             select 1 from priced_pairs
             where priced_pairs.reseller_id = events.reseller_id

@@ -2,15 +2,22 @@
 -- line type: what the current extracts say it should hold (wanted) against the sum of all
 -- revisions already in the warehouse (billed), and the difference (billing-rules.md
 -- section 8). An invoice never billed gets revision 1 with the wanted lines; one already
--- billed gets a new revision only where some line's quantity or amount differs.
+-- billed gets a new revision only where some line's quantity or amount differs. Only the
+-- invoices dated in the run's range are compared (a nightly run leaves other days alone).
 with wanted as (
     select invoice_id_for(reseller_id, client_id, 'cycle', invoice_date) as invoice_id, *
     from int_cycle_lines_priced
 ),
 
+params as (
+    select * from run_params
+),
+
 prior_cycle_invoices as (
     select invoice_id, reseller_id, client_id, invoice_date, currency, max(revision) as last_revision
     from prior_invoices
+    cross join params
+    where prior_invoices.invoice_date >= params.range_start and prior_invoices.invoice_date < params.range_end
     group by all
     having bool_or(kind = 'cycle' and revision = 1)
 ),

@@ -12,7 +12,7 @@ cycles as (
     select cycles.*
     from int_cycles_priced_and_windowed as cycles
     cross join params
-    where cycles.usage_bill_date < params.horizon_end
+    where cycles.usage_bill_date < params.range_end
 ),
 
 items as (

@@ -33,8 +33,8 @@ final as (
         cycles.usage_bill_date as bill_date,
     from cycles
     cross join params
-    where cycles.usage_bill_date >= params.period_start
-        and cycles.usage_bill_date < params.period_end
+    where cycles.usage_bill_date >= params.range_start
+        and cycles.usage_bill_date < params.range_end
         and (cycles.is_enabled or cycles.quantity > 0 or cycles.trial_units > 0)
 )
 
