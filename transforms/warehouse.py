@@ -41,7 +41,7 @@ PRIOR_COLUMNS = {
     },
     "invoice_lines": {
         "invoice_id": "varchar", "revision": "bigint", "line_no": "bigint", "item_code": "varchar",
-        "line_type": "varchar", "quantity": "decimal(18, 6)", "unit_price": "decimal(18, 6)",
+        "line_type": "varchar", "line_key": "varchar", "quantity": "decimal(18, 6)", "unit_price": "decimal(18, 6)",
         "amount": "decimal(18, 2)", "description": "varchar", "price_source": "varchar",
     },
 }
@@ -116,7 +116,7 @@ def load_prior(con: duckdb.DuckDBPyConnection, warehouse: Path, period: str) -> 
             names = ", ".join(columns)
             con.execute(
                 f"insert into prior_{table} by name select {names} "
-                "from read_parquet($files, hive_partitioning = true, hive_types_autocast = false)",
+                "from read_parquet($files, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)",
                 {"files": files},
             )
 

@@ -1,25 +1,27 @@
--- int_invoice_revisions_compared: one row per cycle invoice of the billed period x item x
--- line type: what the current extracts say it should hold (wanted) against the sum of all
+-- int_invoice_revisions_compared: one row per invoice dated in the run's range x item x
+-- line type x line key: what the current extracts say it should hold (wanted) against the sum of all
 -- revisions already in the warehouse (billed), and the difference (billing-rules.md
 -- section 8). An invoice never billed gets revision 1 with the wanted lines; one already
 -- billed gets a new revision only where some line's quantity or amount differs. Only the
 -- invoices dated in the run's range are compared (a nightly run leaves other days alone).
 with wanted as (
-    select invoice_id_for(reseller_id, client_id, 'cycle', invoice_date) as invoice_id, *
-    from int_cycle_lines_priced
+    select invoice_id_for(reseller_id, client_id, kind, invoice_date) as invoice_id, *
+    from int_invoice_lines_wanted
 ),
 
 params as (
     select * from run_params
 ),
 
-prior_cycle_invoices as (
-    select invoice_id, reseller_id, client_id, invoice_date, currency, max(revision) as last_revision
+prior_invoices_in_range as (
+    select
+        invoice_id, reseller_id, client_id, invoice_date, currency,
+        arg_min(kind, revision) as kind,
+        max(revision) as last_revision,
     from prior_invoices
     cross join params
     where prior_invoices.invoice_date >= params.range_start and prior_invoices.invoice_date < params.range_end
-    group by all
-    having bool_or(kind = 'cycle' and revision = 1)
+    group by invoice_id, reseller_id, client_id, invoice_date, currency
 ),
 
 billed as (
@@ -27,6 +29,7 @@ billed as (
         prior_invoice_lines.invoice_id,
         item_code,
         line_type,
+        coalesce(line_key, '') as line_key,
         sum(quantity) as quantity,
         sum(amount) as amount,
         arg_max(unit_price, revision) as unit_price,
@@ -34,7 +37,7 @@ billed as (
         arg_max(price_source, revision) as price_source,
         arg_max(line_no, revision) as line_no,
     from prior_invoice_lines
-    semi join prior_cycle_invoices using (invoice_id)
+    semi join prior_invoices_in_range using (invoice_id)
     group by all
 ),
 
@@ -43,6 +46,7 @@ compared as (
         invoice_id,
         item_code,
         line_type,
+        line_key,
         coalesce(wanted.description, billed.description) as description,
         coalesce(wanted.price_source, billed.price_source) as price_source,
         coalesce(wanted.line_sort, 100000 + billed.line_no) as line_sort,
@@ -54,13 +58,13 @@ compared as (
         wanted.window_start,
         wanted.window_end,
     from wanted
-    full outer join billed using (invoice_id, item_code, line_type)
+    full outer join billed using (invoice_id, item_code, line_type, line_key)
 ),
 
 headers as (
-    select distinct invoice_id, reseller_id, client_id, invoice_date, currency from wanted
+    select distinct invoice_id, reseller_id, client_id, kind, invoice_date, currency from wanted
     union
-    select invoice_id, reseller_id, client_id, invoice_date, currency from prior_cycle_invoices
+    select invoice_id, reseller_id, client_id, kind, invoice_date, currency from prior_invoices_in_range
 ),
 
 final as (
@@ -68,12 +72,14 @@ final as (
         compared.invoice_id,
         headers.reseller_id,
         headers.client_id,
+        headers.kind,
         compared.item_code,
         compared.line_type,
+        compared.line_key,
         compared.description,
         compared.price_source,
         headers.currency,
-        coalesce(prior_cycle_invoices.last_revision, 0) as last_revision,
+        coalesce(prior_invoices_in_range.last_revision, 0) as last_revision,
         compared.line_sort,
         compared.unit_price,
         compared.wanted_quantity,
@@ -85,7 +91,7 @@ final as (
         compared.window_end,
     from compared
     inner join headers using (invoice_id)
-    left join prior_cycle_invoices using (invoice_id)
+    left join prior_invoices_in_range using (invoice_id)
 )
 
 select * from final

@@ -1,6 +1,6 @@
 -- invoices: one row per invoice revision this run adds (data-contract.md "Outputs";
 -- billing-rules.md sections 7-8). Revision 1 is the invoice as first billed (kind cycle,
--- issued on its date, due net_days later); later revisions are adjustments: same
+-- leads or manual; issued on its date, due net_days later); later revisions are adjustments: same
 -- invoice_id and invoice_date (so they stay in their period), issued on the run's as-of
 -- date and due net_days after it. subtotal = the sum of positive lines, credits = the sum
 -- of negative lines as a positive number, total = subtotal - credits = the sum of lines.
@@ -22,6 +22,7 @@ totals as (
         revision,
         reseller_id,
         client_id,
+        invoice_kind,
         currency,
         period,
         invoice_date,
@@ -39,7 +40,7 @@ final as (
         totals.revision,
         totals.reseller_id,
         totals.client_id,
-        case when totals.revision = 1 then 'cycle' else 'adjustment' end as kind,
+        case when totals.revision = 1 then totals.invoice_kind else 'adjustment' end as kind,
         totals.period,
         totals.currency,
         'issued' as status,
