@@ -55,6 +55,9 @@ BILLING_MODELS = (
     "int_invoice_revisions_compared",
     "invoice_lines",
     "invoices",
+    "int_prepaid_ledger_entries",
+    "ledger",
+    "account_status",
     "usage_summary",
     "rejects",
 )

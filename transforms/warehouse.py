@@ -29,7 +29,7 @@ SCHEMAS = "_schemas"
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
-PARTITIONED_TABLES = ("invoices", "invoice_lines", "usage_summary")
+PARTITIONED_TABLES = ("invoices", "invoice_lines", "usage_summary", "ledger", "account_status")
 DERIVED_VIEWS = ("invoices_current", "invoice_lines_current")
 TABLES = PARTITIONED_TABLES + ("rejects", "runs")
 
@@ -44,7 +44,14 @@ PRIOR_COLUMNS = {
         "line_type": "varchar", "line_key": "varchar", "quantity": "decimal(18, 6)", "unit_price": "decimal(18, 6)",
         "amount": "decimal(18, 2)", "description": "varchar", "price_source": "varchar",
     },
+    # the whole ledger (every period): entries are appended, never rewritten
+    "ledger": {
+        "entry_id": "varchar", "reseller_id": "varchar", "client_id": "varchar", "entry_type": "varchar",
+        "amount": "decimal(18, 2)", "prepaid_amount": "decimal(18, 2)", "balance_after": "decimal(18, 2)",
+        "prepaid_balance_after": "decimal(18, 2)", "entry_at": "timestamp", "due_date": "date",
+    },
 }
+WHOLE_HISTORY = {"ledger"}
 
 
 class WarehouseBusy(Exception):
@@ -107,11 +114,12 @@ def _partition_files(warehouse: Path, table: str, period: str) -> list[Path]:
 
 
 def load_prior(con: duckdb.DuckDBPyConnection, warehouse: Path, period: str) -> None:
-    """`prior_invoices` / `prior_invoice_lines`: every revision already published for the period."""
+    """`prior_<table>`: what is already published: every invoice revision of the period, and
+    the whole ledger."""
     for table, columns in PRIOR_COLUMNS.items():
         ddl = ", ".join(f"{name} {type_}" for name, type_ in columns.items())
         con.execute(f"create or replace table prior_{table} ({ddl})")
-        files = [str(p) for p in _partition_files(warehouse, table, period)]
+        files = [str(p) for p in _partition_files(warehouse, table, "*" if table in WHOLE_HISTORY else period)]
         if files:
             names = ", ".join(columns)
             con.execute(
@@ -169,27 +177,36 @@ MERGE_RULES = {
     "invoices": (None, "invoice_id, revision"),
     "invoice_lines": (None, "invoice_id, revision, line_no"),
     "usage_summary": ("bill_date >= $range_start and bill_date < $range_end", "client_id, item_code, cycle_start"),
+    "ledger": (None, "client_id, entry_at, entry_id"),
+    "account_status": ("as_of = $status_date", "client_id, as_of"),
 }
 
 
 def stage_partitioned(pub: Publication, con: duckdb.DuckDBPyConnection, table: str, params) -> None:
-    """Stage every reseller partition of `table` in the run's period that this run changes."""
+    """Stage every (reseller, period) partition of `table` that this run changes: those its
+    rows fall in, and for a replacing table every partition of the run's period."""
     replaced, order = MERGE_RULES[table]
-    resellers = {r for (r,) in con.execute(f"select distinct reseller_id from {table}").fetchall()}
+    partitions = set(con.execute(f"select distinct reseller_id, period from {table}").fetchall())
     if replaced:
-        resellers |= {
-            p.parent.parent.name.removeprefix("reseller_id=") for p in _partition_files(pub.warehouse, table, params.period)
+        partitions |= {
+            (p.parent.parent.name.removeprefix("reseller_id="), params.period)
+            for p in _partition_files(pub.warehouse, table, params.period)
         }
-    for reseller_id in sorted(resellers):
-        relative = f"{table}/reseller_id={reseller_id}/period={params.period}/data.parquet"
+    for reseller_id, period in sorted(partitions):
+        relative = f"{table}/reseller_id={reseller_id}/period={period}/data.parquet"
         existing = pub.warehouse / relative
-        rows = f"select * exclude (reseller_id, period) from {table} where reseller_id = $reseller_id"
-        bound = {"reseller_id": reseller_id}
+        rows = (
+            f"select * exclude (reseller_id, period) from {table} "
+            "where reseller_id = $reseller_id and period = $period"
+        )
+        bound = {"reseller_id": reseller_id, "period": period}
         if existing.exists():
             kept = f"select * from read_parquet({_literal(str(existing))}, hive_partitioning = false)"
             if replaced:
                 kept += f" where not ({replaced})"
-                bound |= {"range_start": params.range_start, "range_end": params.range_end}
+                bound |= {"range_start": params.range_start, "range_end": params.range_end,
+                          "status_date": params.status_date}
+                bound = {k: v for k, v in bound.items() if f"${k}" in replaced or k in ("reseller_id", "period")}
             rows = f"{kept} union all by name {rows}"
         query = f"select * from ({rows}) order by {order}"
         if con.execute(f"select count(*) from ({query})", bound).fetchone()[0]:

@@ -1,0 +1,133 @@
+-- account_status: one row per client x the run's status date (data-contract.md "Outputs";
+-- billing-rules.md section 7), from everything the warehouse holds after this run.
+--   balance_owed = the sum of the client's ledger amounts up to the end of that day.
+--   past_due: payments and credits settle the oldest-due invoices first; what is still
+--     unpaid of an invoice whose due date is before the status date is past due.
+--   status: cancelled (cancel date on or before the day) > locked (lockout_when_owing on
+--     the `account` item and something past due) > trial (the account item's trial not
+--     over) > active. locked_since = the first day past due of the oldest unpaid invoice.
+with params as (
+    select * from run_params
+),
+
+clients as (
+    select clients.*
+    from int_clients_billable as clients
+    cross join params
+    where clients.start_date <= params.status_date
+),
+
+entries as (
+    select entries.*
+    from (
+        select reseller_id, client_id, amount, prepaid_amount, entry_at, entry_id, due_date from prior_ledger
+        union all
+        select reseller_id, client_id, amount, prepaid_amount, entry_at, entry_id, due_date from ledger
+    ) as entries
+    cross join params
+    where entries.entry_at < params.status_date + interval 1 day
+),
+
+balances as (
+    select reseller_id, client_id, sum(amount) as balance_owed, sum(prepaid_amount) as prepaid_balance,
+    from entries
+    group by all
+),
+
+debits as (
+    select
+        reseller_id, client_id, amount, due_date,
+        sum(amount) over (partition by reseller_id, client_id order by due_date, entry_at, entry_id) as due_through,
+    from entries
+    where amount > 0
+),
+
+settled as (
+    select reseller_id, client_id, -sum(amount) as credited from entries where amount < 0 group by all
+),
+
+overdue as (
+    select
+        debits.reseller_id,
+        debits.client_id,
+        sum(greatest(0, least(debits.amount, debits.due_through - coalesce(settled.credited, 0))))
+            filter (where debits.due_date < params.status_date) as past_due,
+        min(debits.due_date) filter (
+            where debits.due_date < params.status_date
+                and debits.due_through - coalesce(settled.credited, 0) > 0
+        ) as oldest_due_date,
+    from debits
+    cross join params
+    left join settled using (reseller_id, client_id)
+    group by all
+),
+
+account_terms as (
+    select clients.reseller_id, clients.client_id, prices.is_lockout_when_owing, prices.trial_days,
+    from clients
+    cross join params
+    asof left join int_prices_resolved_by_hierarchy as prices
+        on prices.reseller_id = clients.reseller_id
+        and prices.client_id = clients.client_id
+        and prices.item_code = 'account'
+        and params.status_date >= prices.valid_from
+),
+
+judged as (
+    select
+        clients.reseller_id,
+        clients.client_id,
+        clients.currency,
+        params.status_date as as_of,
+        cast(coalesce(balances.balance_owed, 0) as decimal(18, 2)) as balance_owed,
+        cast(coalesce(overdue.past_due, 0) as decimal(18, 2)) as past_due,
+        cast(coalesce(balances.prepaid_balance, 0) as decimal(18, 2)) as prepaid_balance,
+        coalesce(account_terms.is_lockout_when_owing, false) as is_lockout_when_owing,
+        overdue.oldest_due_date,
+        cast(clients.start_date + to_days(coalesce(account_terms.trial_days, 0)) as date) as trial_end,
+        clients.cancel_date,
+        case
+            when clients.final_bill_date is not null and clients.final_bill_date <= params.status_date then null
+            else greatest(clients.first_bill_date,
+                first_bill_date_on_or_after(cast(params.status_date + interval 1 day as date), clients.bill_day))
+        end as next_bill_date,
+    from clients
+    cross join params
+    left join balances using (reseller_id, client_id)
+    left join overdue using (reseller_id, client_id)
+    left join account_terms using (reseller_id, client_id)
+),
+
+final as (
+    select
+        reseller_id,
+        client_id,
+        currency,
+        strftime(as_of, '%Y-%m') as period,
+        case
+            when cancel_date <= as_of then 'cancelled'
+            when is_lockout_when_owing and past_due > 0 then 'locked'
+            when as_of < trial_end then 'trial'
+            else 'active'
+        end as status,
+        case
+            when cancel_date <= as_of then 'cancelled on ' || strftime(cancel_date, '%Y-%m-%d')
+            when is_lockout_when_owing and past_due > 0
+                then 'past due ' || past_due::varchar || ' ' || currency || ' since '
+                    || strftime(oldest_due_date + interval 1 day, '%Y-%m-%d')
+            when as_of < trial_end then 'trial until ' || strftime(trial_end, '%Y-%m-%d')
+        end as reason,
+        balance_owed,
+        past_due,
+        prepaid_balance,
+        as_of,
+        next_bill_date,
+        case when cancel_date > as_of or cancel_date is null then
+            case when is_lockout_when_owing and past_due > 0 then cast(oldest_due_date + interval 1 day as date) end
+        end as locked_since,
+        oldest_due_date,
+    from judged
+)
+
+select * from final
+order by reseller_id, client_id
