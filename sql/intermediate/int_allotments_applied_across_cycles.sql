@@ -33,6 +33,7 @@ pool as (
         client_id,
         item_code,
         cycle_no,
+        cast(greatest(bonus_units, 0) as decimal(38, 6)) as bonus_available,
         cast(least(excess_units, greatest(bonus_units, 0)) as decimal(38, 6)) as bonus_units_used,
         cast(least(excess_units, greatest(bonus_units, 0)) as decimal(38, 6)) as bonus_used_through,
     from split
@@ -45,6 +46,7 @@ pool as (
         pool.client_id,
         pool.item_code,
         split.cycle_no,
+        cast(greatest(split.bonus_units - pool.bonus_used_through, 0) as decimal(38, 6)) as bonus_available,
         cast(least(split.excess_units, greatest(split.bonus_units - pool.bonus_used_through, 0))
             as decimal(38, 6)) as bonus_units_used,
         cast(pool.bonus_used_through
@@ -61,6 +63,8 @@ pool as (
 final as (
     select
         split.* exclude (excess_units),
+        case when split.is_enabled then coalesce(pool.bonus_available, split.bonus_units) else 0 end
+            as bonus_available,
         coalesce(pool.bonus_units_used, 0) as bonus_units_used,
         split.excess_units - coalesce(pool.bonus_units_used, 0) as billable_units,
     from split

@@ -6,7 +6,8 @@
 -- Bill dates are numbered in months from the first one (bill_no): period_bill_no is the
 -- client's bill date in the run's range of days (a period, or one night; null when the
 -- range holds none, negative before the first bill date), final_bill_no the
--- final one, last_start_bill_no the last bill date before the cancel date (-1: none).
+-- final one, horizon_bill_no the last bill date before the range's end, last_start_bill_no
+-- the last bill date before the cancel date (-1: none).
 with clients as (
     select * from int_clients_validated where reject_reason is null and not is_duplicate
 ),
@@ -57,6 +58,11 @@ final as (
                     make_date(year(params.range_start), month(params.range_start), bill_day))
         end as period_bill_no,
         datediff('month', first_bill_date, final_bill_date) as final_bill_no,
+        least(
+            datediff('month', first_bill_date, cast(params.range_end - interval 1 day as date))
+                - case when day(cast(params.range_end - interval 1 day as date)) < bill_day then 1 else 0 end,
+            datediff('month', first_bill_date, final_bill_date)
+        ) as horizon_bill_no,
         greatest(-1, datediff('month', first_bill_date,
             first_bill_date_on_or_after(cancel_date, bill_day)) - 1) as last_start_bill_no,
     from dated

@@ -1,4 +1,5 @@
--- int_cycle_lines_priced: one row per cycle-invoice line wanted for the billed period:
+-- int_cycle_lines_priced: one row per cycle-invoice line of the listed cycles (the run's
+-- range is applied in int_invoice_lines_wanted; prepaid clients need earlier minimums):
 -- client x bill date x item x line type (billing-rules.md sections 3-4).
 --   cycle_fee: on a cycle start, in advance, for [start, start + cycle_months); waived when
 --     the cycle starts before start_date + trial_days; none on or after the cancel date.
@@ -27,8 +28,7 @@ fee_lines as (
             || ', trial_days=' || trial_days_source || ', enabled=' || enabled_source as price_source,
     from int_cycles_priced_and_windowed as cycles
     cross join params
-    where cycles.cycle_start >= params.range_start
-        and cycles.cycle_start < params.range_end
+    where cycles.cycle_start < params.range_end
         and cycles.is_fee_cycle
         and cycles.is_enabled
         and cycles.cycle_start >= cycles.trial_end
@@ -38,8 +38,7 @@ billed_cycles as (
     select cycles.*, cycles.usage_bill_date as invoice_date
     from int_allotments_applied_across_cycles as cycles
     cross join params
-    where cycles.usage_bill_date >= params.range_start
-        and cycles.usage_bill_date < params.range_end
+    where cycles.usage_bill_date < params.range_end
         and cycles.is_enabled
 ),
 
@@ -77,17 +76,17 @@ lines as (
     select
         reseller_id, client_id, item_code, line_type, line_order, currency, minor_unit,
         invoice_date, cycle_start, cycle_end as window_end, cycle_start as window_start,
-        line_quantity, unit_price, price_source,
+        line_quantity, unit_price, price_source, cycle_no,
     from fee_lines
     union all by name
     select
         reseller_id, client_id, item_code, line_type, line_order, currency, minor_unit,
-        invoice_date, cycle_start, window_end, window_start, line_quantity, unit_price, price_source,
+        invoice_date, cycle_start, window_end, window_start, line_quantity, unit_price, price_source, cycle_no,
     from usage_lines
     union all by name
     select
         reseller_id, client_id, item_code, line_type, line_order, currency, minor_unit,
-        invoice_date, cycle_start, window_end, window_start, line_quantity, unit_price, price_source,
+        invoice_date, cycle_start, window_end, window_start, line_quantity, unit_price, price_source, cycle_no,
     from minimum_lines
 ),
 
@@ -115,6 +114,7 @@ final as (
         lines.cycle_start,
         lines.window_start,
         lines.window_end,
+        lines.cycle_no,
     from lines
     inner join items using (reseller_id, item_code)
 )

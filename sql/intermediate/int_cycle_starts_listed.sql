@@ -5,10 +5,16 @@
 -- Most items keep one cycle length for good: their cycle starts are every m-th bill date,
 -- so only the few that touch the period are listed (the cycle starting on the period's bill
 -- date, the one whose usage it bills, and a cancelled client's last one). Items whose
--- length changes are walked from the first cycle; items with a bonus pool list every cycle,
--- because the pool carries from the first one (has_full_history).
+-- length changes are walked from the first cycle; items with a bonus pool, and every item
+-- of a prepaid client, list every cycle up to the range's end (has_full_history), because
+-- the pool and the prepaid balance carry from the first one.
 with recursive clients as (
-    select * from int_clients_billable where period_bill_no >= 0
+    select
+        int_clients_billable.*,
+        int_prepaid_clients.client_id is not null as is_prepaid,
+    from int_clients_billable
+    left join int_prepaid_clients using (reseller_id, client_id)
+    where period_bill_no >= 0 or (int_prepaid_clients.client_id is not null and horizon_bill_no >= 0)
 ),
 
 prices as (
@@ -48,9 +54,10 @@ unpriced_usage_pairs as (
 
 pairs as (
     select
-        all_pairs.*,
+        all_pairs.* replace (all_pairs.has_pool or clients.is_prepaid as has_pool),
         clients.first_bill_date,
-        least(clients.period_bill_no, coalesce(clients.final_bill_no, clients.period_bill_no)) as last_bill_no,
+        clients.period_bill_no,
+        clients.horizon_bill_no,
         clients.period_bill_no = clients.final_bill_no as is_final_bill,
         clients.last_start_bill_no,
         not (all_pairs.min_months = all_pairs.max_months
@@ -67,10 +74,10 @@ steady as (
         min_months as months,
         has_pool,
         case
-            when has_pool then range(0, last_bill_no // min_months + 1)
+            when has_pool then range(0, horizon_bill_no // min_months + 1)
             else list_filter([
-                case when last_bill_no % min_months = 0 then last_bill_no // min_months end,
-                case when last_bill_no % min_months = 0 then last_bill_no // min_months - 1 end,
+                case when period_bill_no % min_months = 0 then period_bill_no // min_months end,
+                case when period_bill_no % min_months = 0 then period_bill_no // min_months - 1 end,
                 case when is_final_bill then greatest(last_start_bill_no, 0) // min_months end
             ], lambda k: k >= 0)
         end as cycle_indexes,
@@ -88,9 +95,9 @@ steady_starts as (
 
 walked_bill_dates as (
     select
-        reseller_id, client_id, item_code, last_bill_no,
-        unnest(range(0, last_bill_no + 1)) as bill_no,
-        unnest(list_transform(range(0, last_bill_no + 1),
+        reseller_id, client_id, item_code, horizon_bill_no as last_bill_no,
+        unnest(range(0, horizon_bill_no + 1)) as bill_no,
+        unnest(list_transform(range(0, horizon_bill_no + 1),
             lambda n: cast(first_bill_date + to_months(cast(n as integer)) as date))) as bill_date,
     from pairs
     where is_walked

@@ -1,5 +1,6 @@
--- int_lead_lines_priced: one row per `leads` invoice line wanted in the run's range:
--- client x day x lead type x price (billing-rules.md section 5). Lead sales are billed in
+-- int_lead_lines_priced: one row per `leads` invoice line up to the run's range end (the
+-- range itself is applied in int_invoice_lines_wanted; prepaid balances need the earlier
+-- days): client x day x lead type x price (billing-rules.md section 5). Lead sales are billed in
 -- real time: each day's sales and returns of a client make one leads invoice dated that
 -- day. Sales of one type at one price share a line (quantity = leads); a return credits
 -- the price its sale was billed at (lead_return, a negative amount).
@@ -31,7 +32,7 @@ grouped as (
         count(*) as leads,
     from (select * from sales union all select * from returned)
     cross join params
-    where invoice_date >= params.range_start and invoice_date < params.range_end
+    where invoice_date < params.range_end
     group by all
 ),
 

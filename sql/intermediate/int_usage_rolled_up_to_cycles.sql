@@ -1,5 +1,6 @@
--- int_usage_rolled_up_to_cycles: one row per cycle whose usage is billed before the run's
--- horizon: the quantity Q of its usage window (billing-rules.md sections 1, 3). `sum` items
+-- int_usage_rolled_up_to_cycles: one row per listed cycle whose window has begun by the
+-- range's end: the quantity Q of its usage window so far (billing-rules.md sections 1, 3);
+-- a cycle still open at the range's end (its bill date later) only feeds prepaid drawdown. `sum` items
 -- add the window's usage, `max` items take its peak snapshot. Usage before the item's trial
 -- end (start_date + trial_days) is free: it is counted as trial units and left out of Q;
 -- for a `max` item Q is the peak among snapshots at or after the trial end, trial units the
@@ -12,7 +13,7 @@ cycles as (
     select cycles.*
     from int_cycles_priced_and_windowed as cycles
     cross join params
-    where cycles.usage_bill_date < params.range_end
+    where cycles.window_start < params.range_end
 ),
 
 items as (
@@ -20,9 +21,10 @@ items as (
 ),
 
 events as (
-    select reseller_id, client_id, item_code, occurred_at, quantity
-    from int_usage_events_validated
-    where reject_reason is null and not is_duplicate
+    select events.reseller_id, events.client_id, events.item_code, events.occurred_at, events.quantity
+    from int_usage_events_validated as events
+    cross join params
+    where events.reject_reason is null and not events.is_duplicate and events.occurred_at < params.range_end
 ),
 
 per_cycle as (

@@ -1,0 +1,100 @@
+-- int_prepaid_usage_drawn_daily: one row per prepaid client x item x cycle x day with
+-- billable usage (billing-rules.md section 6). Usage is drawn the day it occurs, so the
+-- cycle's allotments are used up first in time order: units billable through a day =
+-- max(min(Q so far, max_units) - included - bonus available at the cycle's start, 0), Q so
+-- far being the running sum (`sum` items) or running peak (`max` items) of the cycle's
+-- usage after its trial; the day draws the increase, priced and rounded to the minor unit.
+-- Only cycles whose window starts on or after the client's prepaid_from are drawn.
+with params as (
+    select * from run_params
+),
+
+prepaid as (
+    select * from int_prepaid_clients
+),
+
+cycles as (
+    select cycles.*
+    from int_allotments_applied_across_cycles as cycles
+    inner join prepaid using (reseller_id, client_id)
+    where cycles.is_enabled
+        and (cycles.is_metered or cycles.overage_fee is not null)
+        and cycles.window_start >= prepaid.prepaid_from
+),
+
+events as (
+    select events.reseller_id, events.client_id, events.item_code, events.occurred_at, events.quantity
+    from int_usage_events_validated as events
+    semi join prepaid using (reseller_id, client_id)
+    cross join params
+    where events.reject_reason is null and not events.is_duplicate and events.occurred_at < params.range_end
+),
+
+days as (
+    select
+        cycles.reseller_id,
+        cycles.client_id,
+        cycles.item_code,
+        cycles.cycle_no,
+        cast(events.occurred_at as date) as usage_day,
+        sum(events.quantity) as day_sum,
+        max(events.quantity) as day_peak,
+    from events
+    inner join cycles
+        on cycles.reseller_id = events.reseller_id
+        and cycles.client_id = events.client_id
+        and cycles.item_code = events.item_code
+        and events.occurred_at >= cycles.window_start
+        and events.occurred_at < cycles.window_end
+        and events.occurred_at >= cycles.trial_end
+    group by all
+),
+
+cumulative as (
+    select
+        days.*,
+        cycles.aggregation,
+        cycles.max_units,
+        cycles.included_units,
+        cycles.bonus_available,
+        cycles.minor_unit,
+        case when cycles.is_metered then cycles.unit_fee else cycles.overage_fee end as unit_price,
+        case
+            when cycles.aggregation = 'max' then max(days.day_peak) over so_far
+            else sum(days.day_sum) over so_far
+        end as quantity_so_far,
+    from days
+    inner join cycles using (reseller_id, client_id, item_code, cycle_no)
+    window so_far as (
+        partition by days.reseller_id, days.client_id, days.item_code, days.cycle_no
+        order by days.usage_day rows between unbounded preceding and current row
+    )
+),
+
+billable as (
+    select
+        cumulative.*,
+        greatest(
+            least(quantity_so_far, coalesce(max_units, quantity_so_far)) - included_units - bonus_available, 0
+        ) as billable_so_far,
+    from cumulative
+),
+
+final as (
+    select
+        reseller_id,
+        client_id,
+        item_code,
+        cycle_no,
+        usage_day,
+        unit_price,
+        cast(billable_so_far - coalesce(lag(billable_so_far) over by_cycle, 0) as decimal(38, 6)) as units_drawn,
+        round_money(
+            cast(billable_so_far - coalesce(lag(billable_so_far) over by_cycle, 0) as decimal(38, 6))
+                * cast(unit_price as decimal(38, 6)),
+            minor_unit) as amount,
+    from billable
+    window by_cycle as (partition by reseller_id, client_id, item_code, cycle_no order by usage_day)
+)
+
+select * from final where amount <> 0
