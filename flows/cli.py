@@ -119,18 +119,27 @@ def demo(
         with console.status(f"billing {period}"):
             summary = _run_flow(extracts, warehouse, period, date.fromisoformat(period + "-28"), "demo")
         console.print(f"billed {period}: {summary.invoices} invoice revision(s), run {summary.run_id}")
-    _print_summary(warehouse)
+    _print_summary(warehouse, DEMO_PERIODS[-3:])
     console.print(f"\nextracts:  {extracts.resolve()}\nwarehouse: {warehouse.resolve()}")
     console.print(f"query it:  duckdb {(warehouse / 'billing.duckdb').resolve()}  (or: python -m duckdb)")
 
 
-def _print_summary(warehouse: Path) -> None:
+def _print_summary(warehouse: Path, periods: tuple[str, ...]) -> None:
     con = duckdb.connect(str(warehouse / "billing.duckdb"), read_only=True)
+    con.execute("create temp table shown as select unnest($periods::varchar[]) as period", {"periods": list(periods)})
     try:
-        _table(con, "Invoices by period", "select period, reseller_id, currency, count(*) as invoices, "
-               "sum(total) as billed from invoices group by all order by all")
+        _table(con, "Invoices by period", "select period, reseller_id, kind, currency, count(*) as invoices, "
+               "sum(total) as billed from invoices semi join shown using (period) group by all order by all")
         _table(con, "Total billed per item", "select reseller_id, item_code, sum(amount) as billed, "
-               "count(*) as lines from invoice_lines group by all order by reseller_id, billed desc")
+               "count(*) as lines from invoice_lines semi join shown using (period) group by all "
+               "order by reseller_id, billed desc")
+        _table(con, "Account status at the end of the last period", "select reseller_id, status, count(*) as clients, "
+               "sum(balance_owed) as owed, sum(past_due) as past_due, sum(prepaid_balance) as prepaid "
+               "from account_status where as_of = (select max(as_of) from account_status) group by all order by all")
+        _table(con, "Locked clients", "select client_id, reseller_id, past_due, locked_since, reason from account_status "
+               "where status = 'locked' and as_of = (select max(as_of) from account_status) order by past_due desc limit 10")
+        _table(con, "Prepaid balances", "select client_id, reseller_id, prepaid_balance, balance_owed from account_status "
+               "where prepaid_balance <> 0 and as_of = (select max(as_of) from account_status) order by client_id limit 10")
         _table(con, "Rejected input rows", "select table_name, reason, "
                "count(distinct (source_file, source_line)) as rows from rejects group by all order by rows desc, reason")
     finally:

@@ -2,9 +2,11 @@
 
 Two resellers (USD and EUR), five groups, `n_clients` clients with staggered bill days,
 new clients in trial and one cancellation, every standard item priced at mixed levels (a
-price change mid-period, a disabled item, a bonus pool), two custom items, and
-`n_events` usage events over July-September 2026 (Parquet), plus a handful of bad rows
-(CSV) so the rejects output has something to show. Same arguments -> same files.
+price change mid-period, a disabled item, a bonus pool), two custom items, prepaid clients
+(every 10th), lead price levels with sales and returns, manual items, payments (every third
+client never pays, so lock-out shows), and `n_events` usage events over July-September
+2026 (Parquet), plus a handful of bad rows (CSV) so the rejects output has something to
+show. Same arguments -> same files.
 """
 
 import csv
@@ -15,11 +17,15 @@ import duckdb
 from transforms.contract import EXTRACT_TABLES
 
 USAGE_MONTHS = ("2026-07-01", "2026-10-01")  # usage is generated in [start, end)
-DEMO_PERIODS = ("2026-08", "2026-09", "2026-10")
+# Every month from the first client's start, as a nightly schedule would have billed them;
+# the demo's summary shows the last three.
+DEMO_PERIODS = tuple(f"2026-{month:02d}" for month in range(1, 11))
 
 RESELLERS = [
-    {"reseller_id": "R-ACME", "name": "Acme CRM Partners", "currency": "USD", "net_days": "15"},
-    {"reseller_id": "R-EURO", "name": "EuroLeads GmbH", "currency": "EUR", "net_days": "30"},
+    {"reseller_id": "R-ACME", "name": "Acme CRM Partners", "currency": "USD", "net_days": "15",
+     "lead_price_level": "standard"},
+    {"reseller_id": "R-EURO", "name": "EuroLeads GmbH", "currency": "EUR", "net_days": "30",
+     "lead_price_level": "standard"},
 ]
 GROUPS = {"R-ACME": ["SMB", "ENT", "AGENCY"], "R-EURO": ["STD", "PRO"]}
 CUSTOM_ITEMS = [
@@ -55,7 +61,7 @@ USAGE_SHAPE = {
 }
 
 
-def _pricing_rows() -> list[dict]:
+def _pricing_rows(clients: list[dict]) -> list[dict]:
     rows = []
     for reseller in RESELLERS:
         rid = reseller["reseller_id"]
@@ -84,11 +90,74 @@ def _pricing_rows() -> list[dict]:
         ("R-ACME", "C0010", "users", dict(included_units=5)),
         ("R-ACME", "C0015", "sms", dict(enabled="false")),
         ("R-EURO", "C0130", "email_integration", dict(overage_fee="2.00")),
+    ] + [  # prepaid clients: every 10th
+        (client["reseller_id"], client["client_id"], "account", dict(replenishment_amount="250.00"))
+        for client in clients if int(client["client_id"][1:]) % 10 == 0
     ]
     for rid, cid, item, options in client_rows:
         rows.append({"reseller_id": rid, "level": "client", "client_id": cid, "item_code": item,
                      "effective_from": "2026-01-01", **options})
     return rows
+
+
+LEAD_PRICES = [
+    {"reseller_id": r, "level_code": level, "lead_type": lead_type, "price": amount, "effective_from": "2026-01-01"}
+    for r in ("R-ACME", "R-EURO")
+    for level, lead_type, amount in (
+        ("standard", "auto_insurance", "25.00"), ("standard", "", "15.00"),
+        ("premium", "auto_insurance", "32.00"), ("premium", "solar", "28.00"), ("premium", "", "20.00"),
+    )
+]
+LEAD_TYPES = ("auto_insurance", "solar", "mortgage", "home_security")
+
+
+def _lead_sales(clients: list[dict]) -> list[dict]:
+    """A few lead sales per month for every 4th client, in the demo months."""
+    sales = []
+    for no, client in enumerate(clients, start=1):
+        if no % 4:
+            continue
+        for month in (8, 9, 10):
+            for k in range(1 + no % 3):
+                day = 1 + (no * 7 + k * 5 + month) % 27
+                sold = f"2026-{month:02d}-{day:02d}T{8 + k:02d}:15:00Z"
+                if client["start_date"] > sold[:10] or (client["cancel_date"] and client["cancel_date"] <= sold[:10]):
+                    continue
+                sales.append({
+                    "reseller_id": client["reseller_id"], "sale_id": f"S-{no:04d}-{month:02d}-{k}",
+                    "client_id": client["client_id"], "lead_id": f"L-{no:04d}-{month:02d}-{k}",
+                    "lead_type": LEAD_TYPES[(no + k) % len(LEAD_TYPES)], "sold_at": sold,
+                    "price": "45.00" if (no + k) % 11 == 0 else "",
+                })
+    return sales
+
+
+def _manual_items(clients: list[dict]) -> list[dict]:
+    items = []
+    for no, client in enumerate(clients, start=1):
+        if no % 9 == 0:
+            items.append({"reseller_id": client["reseller_id"], "manual_item_id": f"M-{no:04d}",
+                          "client_id": client["client_id"], "created_at": "2026-09-03T15:00:00Z",
+                          "description": "Onboarding workshop", "amount": "350.00", "bill_mode": "now"})
+        if no % 13 == 0:
+            items.append({"reseller_id": client["reseller_id"], "manual_item_id": f"M-{no:04d}-CR",
+                          "client_id": client["client_id"], "created_at": "2026-09-10T09:00:00Z",
+                          "description": "Service credit", "amount": "-25.00", "bill_mode": "next_invoice"})
+    return items
+
+
+def _payments(clients: list[dict]) -> list[dict]:
+    """Most clients pay a round sum on the 20th (more once usage starts in July); every third
+    client never pays."""
+    payments = []
+    for no, client in enumerate(clients, start=1):
+        if no % 3 == 1:
+            continue
+        for month in range(2, 11):
+            payments.append({"reseller_id": client["reseller_id"], "payment_id": f"P-{no:04d}-{month:02d}",
+                             "client_id": client["client_id"], "paid_at": f"2026-{month:02d}-20T12:00:00Z",
+                             "amount": "900.00" if month >= 8 else "120.00", "method": "card" if client["processor"] == "stripe" else "wire"})
+    return payments
 
 
 def _client_rows(n_clients: int) -> list[dict]:
@@ -108,6 +177,7 @@ def _client_rows(n_clients: int) -> list[dict]:
             "name": f"Client {i:04d}", "start_date": start, "bill_day": str(1 + (i * 11) % 28),
             "cancel_date": "2026-09-15" if i == 42 else "", "processor": processor,
             "processor_customer_ref": {"stripe": f"cus_demo{i:05d}", "ach": f"ach_demo{i:05d}"}.get(processor, ""),
+            "lead_price_level": "premium" if i % 8 == 0 else "",
         })
     return rows
 
@@ -164,7 +234,18 @@ def write_sample(folder: Path, n_clients: int = 200, n_events: int = 1_000_000) 
                                   for r, gs in GROUPS.items() for g in gs])
     _write_csv(folder, "clients", clients)
     _write_csv(folder, "billing_items", CUSTOM_ITEMS)
-    _write_csv(folder, "pricing", _pricing_rows())
+    _write_csv(folder, "pricing", _pricing_rows(clients))
+    _write_csv(folder, "lead_price_levels", LEAD_PRICES)
+    sales = _lead_sales(clients)
+    _write_csv(folder, "lead_sales", sales)
+    _write_csv(folder, "lead_returns", [
+        {"reseller_id": sale["reseller_id"], "return_id": "RT" + sale["sale_id"][2:], "sale_id": sale["sale_id"],
+         "returned_at": sale["sold_at"][:8] + f"{min(28, int(sale['sold_at'][8:10]) + 2):02d}" + sale["sold_at"][10:],
+         "reason": "not a real lead"}
+        for sale in sales[::17]
+    ])
+    _write_csv(folder, "manual_items", _manual_items(clients))
+    _write_csv(folder, "payments", _payments(clients))
 
     con = duckdb.connect()
     con.execute("set TimeZone = 'UTC'")
