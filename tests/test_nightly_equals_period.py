@@ -43,4 +43,6 @@ def test_a_period_run_equals_the_nightly_runs_of_its_days(tmp_path):
         assert len(rows) >= 30
         for client_id, owed, total, last, prepaid, prepaid_total, last_prepaid in rows:
             assert owed == (total or 0) == (last or 0), client_id
-            assert prepaid == (prepaid_total or 0) == (last_prepaid or 0) and prepaid >= 0, client_id
+            # (not >= 0 here: months before September were never billed into this warehouse, so
+            # earlier top-ups are missing; test_prepaid.py shows the balance never goes below 0)
+            assert prepaid == (prepaid_total or 0) == (last_prepaid or 0), client_id
