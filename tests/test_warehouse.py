@@ -13,7 +13,7 @@ from transforms.pipeline import run_period
 def _e1(folder: Path, extra_events=(), pricing_extra=()) -> Path:
     return write_extracts(folder, {
         "resellers": [R1],
-        "clients": [client("C1"), client("C2")],
+        "clients": [client("C1", processor="stripe", processor_customer_ref="cus_C1"), client("C2")],
         "pricing": [price("emails", cycle_fee="20.00", included_units=10000, metered=False, overage_fee="0.0015"),
                     *pricing_extra],
         "usage_events": [usage("e1", "C1", "emails", "2026-09-14T08:00:00Z", 12500),
@@ -78,9 +78,19 @@ def test_e9_late_usage_then_a_price_correction_become_adjustment_revisions(tmp_p
     assert query(wh, "select item_code, line_type, quantity, amount from invoice_lines where revision = 2") == [
         ("emails", "overage", D("1000"), D("1.50"))
     ]
+    charges = "select invoice_id, revision, amount, kind, status, idempotency_key from charges order by revision"
+    assert query(wh, charges + " ") == [
+        (c1, 1, D("23.75"), "recurring", "pending", f"billing-{c1}-r1"),
+        (c1, 2, D("1.50"), "adjustment", "pending", f"billing-{c1}-r2"),
+    ]
 
+    before = _snapshot(wh)
     bill(_e1(tmp_path / "ex2", late), wh, "2026-10", as_of=date(2026, 10, 21), second=2)
     assert query(wh, "select max(revision) from invoices") == [(2,)]
+    after = _snapshot(wh)
+    for name, content in before.items():  # nothing changed: no invoice, line or charge file touched
+        if name.startswith(("invoices/", "invoice_lines/", "charges/")):
+            assert after[name] == content, name
 
     fix = [price("emails", effective_from="2026-09-01", cycle_fee="20.00", included_units=10000, metered=False,
                  overage_fee="0.0010")]
@@ -90,6 +100,11 @@ def test_e9_late_usage_then_a_price_correction_become_adjustment_revisions(tmp_p
     ]
     assert query(wh, "select item_code, line_type, quantity, amount from invoice_lines where revision = 3") == [
         ("emails", "overage", D("0"), D("-1.75"))
+    ]
+    # a credit on the ledger, never a negative charge
+    assert query(wh, "select count(*), min(amount) from charges") == [(2, D("1.50"))]
+    assert query(wh, "select entry_type, amount from ledger where reference = $r", {"r": f"{c1}#3"}) == [
+        ("adjustment", D("-1.75"))
     ]
     # the current state of the invoice is the sum of its revisions: 20.00 + 3.50
     assert query(wh, "select sum(amount) from invoice_lines where invoice_id = $id", {"id": c1}) == [(D("23.50"),)]

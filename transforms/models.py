@@ -59,6 +59,7 @@ BILLING_MODELS = (
     "int_invoice_revisions_compared",
     "invoice_lines",
     "invoices",
+    "charges",
     "int_prepaid_ledger_entries",
     "ledger",
     "account_status",

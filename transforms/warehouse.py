@@ -29,7 +29,7 @@ SCHEMAS = "_schemas"
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
-PARTITIONED_TABLES = ("invoices", "invoice_lines", "usage_summary", "ledger", "account_status")
+PARTITIONED_TABLES = ("invoices", "invoice_lines", "usage_summary", "ledger", "account_status", "charges")
 DERIVED_VIEWS = ("invoices_current", "invoice_lines_current")
 TABLES = PARTITIONED_TABLES + ("rejects", "runs")
 
@@ -44,6 +44,7 @@ PRIOR_COLUMNS = {
         "line_type": "varchar", "line_key": "varchar", "quantity": "decimal(18, 6)", "unit_price": "decimal(18, 6)",
         "amount": "decimal(18, 2)", "description": "varchar", "price_source": "varchar",
     },
+    "charges": {"charge_id": "varchar"},
     # the whole ledger (every period): entries are appended, never rewritten
     "ledger": {
         "entry_id": "varchar", "reseller_id": "varchar", "client_id": "varchar", "entry_type": "varchar",
@@ -178,6 +179,7 @@ MERGE_RULES = {
     "invoice_lines": (None, "invoice_id, revision, line_no"),
     "usage_summary": ("bill_date >= $range_start and bill_date < $range_end", "client_id, item_code, cycle_start"),
     "ledger": (None, "client_id, entry_at, entry_id"),
+    "charges": (None, "charge_id"),
     "account_status": ("as_of = $status_date", "client_id, as_of"),
 }
 
