@@ -189,6 +189,7 @@ def main() -> None:
     """Console entry point: one line on stderr and a non-zero exit for any failure."""
     from transforms.extracts import ExtractError
     from transforms.pipeline import PeriodError
+    from transforms.validation import ValidationFailed
     from transforms.reports import NoWarehouse
     from transforms.warehouse import WarehouseBusy
 
@@ -201,6 +202,10 @@ def main() -> None:
         _fail("aborted", 130)
     except UsageProblem as error:
         _fail(str(error), 2)
+    except ValidationFailed as error:
+        for finding in error.report.failures:  # the readable summary, with example values
+            console.print(finding.line())
+        _fail(str(error), 1)
     except (ExtractError, PeriodError, WarehouseBusy, NoWarehouse) as error:
         _fail(str(error), 1)
     except (duckdb.Error, OSError) as error:

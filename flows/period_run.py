@@ -35,6 +35,28 @@ def build_models(work_db: Path, warehouse_dir: Path, params: pipeline.models.Run
     pipeline.build(work_db, warehouse_dir, params)
 
 
+@task(cache_policy=NO_CACHE)
+def validate_outputs(work_db: Path, params: pipeline.models.RunParams) -> str:
+    """GX suites; publishes the result as an artifact whether or not a fail suite failed."""
+    try:
+        report = pipeline.check(work_db, params)
+    except pipeline.validation.ValidationFailed as failed:
+        _validation_artifact(params, failed.report)
+        raise
+    _validation_artifact(params, report)
+    return report.summary
+
+
+def _validation_artifact(params, report) -> None:
+    findings = [("fail", f) for f in report.failures] + [("warn", f) for f in report.warnings]
+    create_table_artifact(
+        key=f"validation-{params.period}",
+        table=[{"level": level, "suite": f.suite, "expectation": f.expectation, "column": f.column,
+                "examples": f.examples} for level, f in findings] or [{"result": report.summary}],
+        description=f"Validation of run {params.run_id}: {report.summary}",
+    )
+
+
 @task(retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=_is_os_error, cache_policy=NO_CACHE)
 def publish_run(
     work_db: Path, warehouse_dir: Path, params: pipeline.models.RunParams, started_at: datetime,
@@ -59,6 +81,7 @@ def _bill(extracts_dir: Path, warehouse_dir: Path, params, started_at: datetime)
     with pipeline.run_workspace(warehouse_dir, params.run_id) as work_db:
         ingest_extracts(extracts_dir, work_db)
         build_models(work_db, warehouse_dir, params)
+        validate_outputs(work_db, params)
         summary = publish_run(work_db, warehouse_dir, params, started_at)
     report_summary(summary)
     return summary

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from transforms import extracts, models, warehouse
+from transforms import extracts, models, validation, warehouse
 
 
 class PeriodError(ValueError):
@@ -81,6 +81,28 @@ def build(work_db: Path, warehouse_dir: Path, params: models.RunParams) -> None:
         con.close()
 
 
+def check(work_db: Path, params: models.RunParams) -> validation.ValidationReport:
+    """Validate this run's tables with the GX suites; a failing fail suite stops the run.
+
+    The Data Docs are written beside the work database and published with the run."""
+    con = models.connect(work_db)
+    try:
+        report = validation.validate(con, work_db.parent / "gx", work_db.parent / "data_docs" / params.run_id)
+        con.execute("create or replace table validation_findings (suite varchar, level varchar, finding varchar)")
+        con.executemany(
+            "insert into validation_findings values (?, ?, ?)",
+            [(f.suite, "fail", f.line()) for f in report.failures]
+            + [(f.suite, "warn", f.line()) for f in report.warnings],
+        )
+        con.execute("create or replace table validation_summary as select $summary::varchar as summary",
+                    {"summary": report.summary})
+    finally:
+        con.close()
+    if report.failures:
+        raise validation.ValidationFailed(report)
+    return report
+
+
 def publish(
     work_db: Path, warehouse_dir: Path, params: models.RunParams, started_at: datetime, finished_at: datetime,
 ) -> RunSummary:
@@ -94,6 +116,8 @@ def publish(
             con, f"rejects/period={params.period}/data.parquet",
             "select * exclude (period) from rejects", {},
         )
+        con.execute("create table if not exists validation_summary (summary varchar)")
+        con.execute("create table if not exists validation_findings (suite varchar, level varchar, finding varchar)")
         con.execute(
             f"create or replace table runs as {_RUN_RECORD}", {"started_at": started_at, "finished_at": finished_at}
         )
@@ -101,6 +125,9 @@ def publish(
             con, f"runs/period={params.period}/{params.run_id}.parquet", "select * exclude (period) from runs", {}
         )
         warehouse.stage_schemas(pub, con)
+        docs = work_db.parent / "data_docs"
+        if docs.exists():  # the run's Data Docs, already staged in place
+            pub.put.extend(str(path.relative_to(work_db.parent)) for path in sorted(docs.rglob("*")) if path.is_file())
         counts = con.execute(
             "select (select count(*) from invoices), (select count(*) from invoice_lines), "
             "(select count(*) from rejects), (select sum(rows_read) from int_input_rows_reconciled)"
@@ -121,7 +148,8 @@ select
     run_params.status_date,
     run_params.as_of,
     'succeeded' as status,
-    'not run' as validation,
+    coalesce((select any_value(summary) from validation_summary), 'not run') as validation,
+    (select list(finding order by suite, finding) from validation_findings) as validation_findings,
     (select list(struct_pack(table_name, path, sha256) order by table_name, path) from input_files)
         as input_files,
     (select list(struct_pack(table_name, rows_read, rows_used, rows_rejected, duplicates_collapsed,
@@ -160,27 +188,32 @@ def run_workspace(warehouse_dir: Path, run_id: str) -> Iterator[Path]:
 
 def run_range(
     extracts_dir: Path, warehouse_dir: Path, params: models.RunParams, started_at: datetime,
-    finished_at: datetime | None = None,
+    finished_at: datetime | None = None, validate: bool = True,
 ) -> RunSummary:
-    """Bill one range of days end to end; the warehouse changes only if every step succeeds."""
+    """Bill one range of days end to end; the warehouse changes only if every step succeeds.
+
+    validate=False skips the GX suites (rule tests that bill hundreds of tiny runs)."""
     with run_workspace(warehouse_dir, params.run_id) as work_db:
         ingest(extracts_dir, work_db)
         build(work_db, warehouse_dir, params)
+        if validate:
+            check(work_db, params)
         return publish(work_db, warehouse_dir, params, started_at, finished_at or started_at)
 
 
 def run_period(
     extracts_dir: Path, warehouse_dir: Path, period: str, as_of: date, started_at: datetime,
-    finished_at: datetime | None = None, command: str = "run",
+    finished_at: datetime | None = None, command: str = "run", validate: bool = True,
 ) -> RunSummary:
     """Bill (or re-bill) one period: what the nightly runs of all its days would do."""
     params = period_params(make_run_id(started_at), period, as_of, command)
-    return run_range(extracts_dir, warehouse_dir, params, started_at, finished_at)
+    return run_range(extracts_dir, warehouse_dir, params, started_at, finished_at, validate)
 
 
 def run_night(
     extracts_dir: Path, warehouse_dir: Path, day: date, started_at: datetime, finished_at: datetime | None = None,
+    validate: bool = True,
 ) -> RunSummary:
     """The nightly work for one day (billing-rules.md section 3)."""
     params = night_params(make_run_id(started_at), day)
-    return run_range(extracts_dir, warehouse_dir, params, started_at, finished_at)
+    return run_range(extracts_dir, warehouse_dir, params, started_at, finished_at, validate)

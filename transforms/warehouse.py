@@ -45,6 +45,8 @@ PRIOR_COLUMNS = {
         "amount": "decimal(18, 2)", "description": "varchar", "price_source": "varchar",
     },
     "charges": {"charge_id": "varchar"},
+    # every period's invoices, for checks against the previous period
+    "all_invoices": {"reseller_id": "varchar", "client_id": "varchar", "period": "varchar", "total": "decimal(18, 2)"},
     # the whole ledger (every period): entries are appended, never rewritten
     "ledger": {
         "entry_id": "varchar", "reseller_id": "varchar", "client_id": "varchar", "entry_type": "varchar",
@@ -52,7 +54,8 @@ PRIOR_COLUMNS = {
         "prepaid_balance_after": "decimal(18, 2)", "entry_at": "timestamp", "due_date": "date",
     },
 }
-WHOLE_HISTORY = {"ledger"}
+WHOLE_HISTORY = {"ledger", "all_invoices"}
+SOURCE_TABLE = {"all_invoices": "invoices"}
 
 
 class WarehouseBusy(Exception):
@@ -120,7 +123,8 @@ def load_prior(con: duckdb.DuckDBPyConnection, warehouse: Path, period: str) -> 
     for table, columns in PRIOR_COLUMNS.items():
         ddl = ", ".join(f"{name} {type_}" for name, type_ in columns.items())
         con.execute(f"create or replace table prior_{table} ({ddl})")
-        files = [str(p) for p in _partition_files(warehouse, table, "*" if table in WHOLE_HISTORY else period)]
+        source = SOURCE_TABLE.get(table, table)
+        files = [str(p) for p in _partition_files(warehouse, source, "*" if table in WHOLE_HISTORY else period)]
         if files:
             names = ", ".join(columns)
             con.execute(
@@ -128,6 +132,20 @@ def load_prior(con: duckdb.DuckDBPyConnection, warehouse: Path, period: str) -> 
                 "from read_parquet($files, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)",
                 {"files": files},
             )
+    _load_prior_row_counts(con, warehouse, period)
+
+
+def _load_prior_row_counts(con: duckdb.DuckDBPyConnection, warehouse: Path, period: str) -> None:
+    """`prior_row_counts`: rows read per extract table by the last run of the period."""
+    con.execute("create or replace table prior_row_counts (table_name varchar, rows_read bigint)")
+    files = [str(p) for p in sorted((warehouse / "runs").glob(f"period={period}/*.parquet"))]
+    if files:
+        con.execute(
+            "insert into prior_row_counts select c.table_name, c.rows_read from ("
+            "select unnest(arg_max(row_counts, (started_at, run_id))) as c "
+            "from read_parquet($files, hive_partitioning = false, union_by_name = true))",
+            {"files": files},
+        )
 
 
 @dataclass

@@ -1,0 +1,18 @@
+-- check frame template for an extract table's suites (built per table by
+-- transforms/validation.py): a deterministic sample of at most 5,000 used rows, each with
+-- the table-wide count of used rows and of distinct keys, so GX checks values on the sample
+-- and key uniqueness on the whole table without moving it into pandas.
+with used as (
+    select * exclude (_key_hash, _row_hash, _source_file, _source_line, is_duplicate, reject_reason),
+        _key_hash,
+    from int_{table}_validated
+    where reject_reason is null and not is_duplicate
+),
+
+counts as (
+    select count(*) as used_rows, count(distinct _key_hash) as distinct_keys from used
+)
+
+select sampled.* exclude (_key_hash), counts.*
+from (select * from used using sample 5000 rows (reservoir, 7)) as sampled
+cross join counts

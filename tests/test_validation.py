@@ -1,0 +1,81 @@
+"""Great Expectations suites: a clean run passes every fail suite; corrupting any table
+makes the right suite fail; a failed fail suite publishes nothing."""
+
+import shutil
+from datetime import date, datetime
+
+import pytest
+
+from helpers import bill, query
+from transforms import models, pipeline, validation
+from transforms.sample_data import write_sample
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    root = tmp_path_factory.mktemp("validation")
+    extracts = write_sample(root / "ex", n_clients=40, n_events=20_000)
+    work = root / "work.duckdb"
+    pipeline.ingest(extracts, work)
+    pipeline.build(work, root / "empty-warehouse", pipeline.period_params("check", "2026-09", date(2026, 9, 30)))
+    return root, extracts, work
+
+
+def test_a_clean_run_passes_every_fail_suite_and_publishes_data_docs(sample, tmp_path):
+    _, extracts, _ = sample
+    wh = tmp_path / "wh"
+    bill(extracts, wh, "2026-09", validate=True)
+    ((summary, findings),) = query(wh, "select validation, validation_findings from runs")
+    assert summary.startswith("passed 39 suites")
+    assert all(not f.startswith(tuple(f"{t}.fail" for t in ("invoices", "charges"))) for f in findings or [])
+    (page,) = list((wh / "data_docs").glob("*/index.html"))
+    html = page.read_text()
+    assert html.lstrip().lower().startswith("<!doctype html") and "invoices.fail" in html
+
+
+CORRUPTIONS = {
+    "invoices.fail": "update invoices set total = total + 1 where invoice_id = (select min(invoice_id) from invoices)",
+    "invoice_lines.fail": "update invoice_lines set line_type = 'bogus' where line_no = 1",
+    "usage_summary.fail": "update usage_summary set billable_units = billable_units + 1 where is_enabled",
+    "ledger.fail": "update ledger set entry_id = 'LE-SAME'",
+    "account_status.fail": "update account_status set status = 'frozen'",
+    "charges.fail": "update charges set amount = -5",
+    "rejects.fail": "update rejects set reason = null",
+    "runs.fail": "update int_input_rows_reconciled set is_reconciled = false where table_name = 'usage_events'",
+    "billed_clients.fail": "delete from invoices where kind = 'cycle'",
+    "pricing.fail": "update int_pricing_validated set level = 'galaxy' where reject_reason is null",
+    "usage_events.fail": "update int_usage_events_validated set quantity = -1 where reject_reason is null",
+    "clients.fail": "update int_clients_validated set processor = 'cash' where reject_reason is null",
+}
+
+
+@pytest.mark.parametrize("suite", sorted(CORRUPTIONS))
+def test_corrupting_a_table_fails_its_suite(sample, tmp_path, suite):
+    _, _, work = sample
+    scratch = tmp_path / "work.duckdb"
+    shutil.copy(work, scratch)
+    con = models.connect(scratch)
+    try:
+        con.execute(CORRUPTIONS[suite])
+        report = validation.validate(con, tmp_path / "gx", None)
+    finally:
+        con.close()
+    assert suite in {f.suite for f in report.failures}, report.failures
+
+
+def test_a_failing_fail_suite_publishes_nothing(sample, tmp_path, monkeypatch):
+    _, extracts, _ = sample
+    wh = tmp_path / "wh"
+    bill(extracts, wh, "2026-08")
+    before = {p: p.read_bytes() for p in wh.rglob("*") if p.is_file()}
+    frames = validation.check_frames
+
+    def corrupted(con):
+        out = frames(con)
+        out["charges"].loc[:, "amount"] = 0
+        return out
+
+    monkeypatch.setattr(validation, "check_frames", corrupted)
+    with pytest.raises(validation.ValidationFailed, match="charges.fail"):
+        pipeline.run_period(extracts, wh, "2026-09", date(2026, 9, 30), datetime(2026, 10, 1))
+    assert {p: p.read_bytes() for p in wh.rglob("*") if p.is_file()} == before
