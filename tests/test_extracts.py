@@ -120,3 +120,11 @@ def test_a_file_without_a_key_column_stops_the_run(tmp_path):
     with pytest.raises(ExtractError, match=r"broken.csv: missing key column\(s\) event_id"):
         run_period(ex, tmp_path / "wh", "2026-10", date(2026, 10, 1), datetime(2026, 10, 1))
     assert not (tmp_path / "wh").exists()
+
+
+def test_an_empty_extracts_folder_bills_nothing_and_still_records_the_run(tmp_path):
+    (tmp_path / "ex").mkdir()
+    wh = tmp_path / "wh"
+    summary = bill(tmp_path / "ex", wh, "2026-10", validate=True)
+    assert (summary.invoices, summary.rows_read) == (0, 0)
+    assert query(wh, "select validation, input_files from runs") == [("passed 39 suites with 11 warning(s)", None)]

@@ -62,9 +62,10 @@ def ingest(extracts_dir: Path, work_db: Path) -> list[extracts.ExtractFile]:
         extracts.load_raw_tables(con, files)
         models.build_staging(con)
         con.execute("create or replace table input_files (table_name varchar, path varchar, sha256 varchar)")
-        con.executemany(
-            "insert into input_files values (?, ?, ?)", [(f.table, str(f.path), f.sha256) for f in files]
-        )
+        if files:
+            con.executemany(
+                "insert into input_files values (?, ?, ?)", [(f.table, str(f.path), f.sha256) for f in files]
+            )
     finally:
         con.close()
     return files
@@ -89,11 +90,10 @@ def check(work_db: Path, params: models.RunParams) -> validation.ValidationRepor
     try:
         report = validation.validate(con, work_db.parent / "gx", work_db.parent / "data_docs" / params.run_id)
         con.execute("create or replace table validation_findings (suite varchar, level varchar, finding varchar)")
-        con.executemany(
-            "insert into validation_findings values (?, ?, ?)",
-            [(f.suite, "fail", f.line()) for f in report.failures]
-            + [(f.suite, "warn", f.line()) for f in report.warnings],
-        )
+        findings = [(f.suite, "fail", f.line()) for f in report.failures]
+        findings += [(f.suite, "warn", f.line()) for f in report.warnings]
+        if findings:
+            con.executemany("insert into validation_findings values (?, ?, ?)", findings)
         con.execute("create or replace table validation_summary as select $summary::varchar as summary",
                     {"summary": report.summary})
     finally:

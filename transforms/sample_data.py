@@ -156,7 +156,7 @@ def _payments(clients: list[dict]) -> list[dict]:
         for month in range(2, 11):
             payments.append({"reseller_id": client["reseller_id"], "payment_id": f"P-{no:04d}-{month:02d}",
                              "client_id": client["client_id"], "paid_at": f"2026-{month:02d}-20T12:00:00Z",
-                             "amount": "900.00" if month >= 8 else "120.00", "method": "card" if client["processor"] == "stripe" else "wire"})
+                             "amount": "1400.00" if month >= 8 else "150.00", "method": "card" if client["processor"] == "stripe" else "wire"})
     return payments
 
 
