@@ -7,6 +7,7 @@ The run's parameters (period, horizon, as-of date, run id) live in the one-row t
 `run_params`, so no model reads a clock or has a value pasted into it.
 """
 
+import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -33,6 +34,9 @@ VALIDATION_ORDER = (
     "manual_items",
     "payments",
 )
+
+# Tables whose only reference is their client: validated by one shared template.
+CLIENT_CHECKED = ("manual_items", "payments")
 
 # Models that need another model built first, beyond the per-table validation chain.
 AFTER_VALIDATION = {
@@ -90,9 +94,11 @@ class RunParams:
         return date.fromordinal(self.range_end.toordinal() - 1)
 
 
-def connect(db_path: Path | str = ":memory:", memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+def connect(db_path: Path | str = ":memory:") -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with the macros; BILLING_DUCKDB_MEMORY_LIMIT (e.g. 2GB) caps it."""
     con = duckdb.connect(str(db_path))
     con.execute("set TimeZone = 'UTC'")
+    memory_limit = os.environ.get("BILLING_DUCKDB_MEMORY_LIMIT")
     if memory_limit:
         con.execute("set memory_limit = $limit", {"limit": memory_limit})
     con.execute(_read("macros.sql"))
@@ -122,7 +128,11 @@ def build_staging(con: duckdb.DuckDBPyConnection) -> None:
     for table in VALIDATION_ORDER:
         build_model(con, f"stg_{table}")
         _build_deduplicated(con, table)
-        build_model(con, f"int_{table}_validated")
+        if table in CLIENT_CHECKED:
+            sql = _read("intermediate/int_rows_client_checked.sql").format(table=table)
+            con.execute(f"create or replace table int_{table}_validated as {sql}")
+        else:
+            build_model(con, f"int_{table}_validated")
         for follower in AFTER_VALIDATION.get(table, ()):
             build_model(con, follower)
 

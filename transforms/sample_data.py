@@ -226,8 +226,11 @@ copy (
 """
 
 
-def write_sample(folder: Path, n_clients: int = 200, n_events: int = 1_000_000) -> Path:
-    """Write the sample extracts under `folder` (one sub-folder per table)."""
+def write_sample(
+    folder: Path, n_clients: int = 200, n_events: int = 1_000_000, usage_months: tuple[str, str] = USAGE_MONTHS,
+) -> Path:
+    """Write the sample extracts under `folder` (one sub-folder per table); usage falls in
+    [usage_months[0], usage_months[1])."""
     clients = _client_rows(n_clients)
     _write_csv(folder, "resellers", RESELLERS)
     _write_csv(folder, "groups", [{"reseller_id": r, "group_id": g, "name": g.title()}
@@ -262,8 +265,8 @@ def write_sample(folder: Path, n_clients: int = 200, n_events: int = 1_000_000) 
         "insert into sample_clients values (?, ?, ?, greatest(?::timestamp, ?::timestamp), "
         "least(?::timestamp, coalesce(nullif(?, '')::timestamp, ?::timestamp)), ?)",
         [
-            (no, c["reseller_id"], c["client_id"], USAGE_MONTHS[0], c["start_date"], USAGE_MONTHS[1],
-             c["cancel_date"], USAGE_MONTHS[1], items_by_reseller[c["reseller_id"]])
+            (no, c["reseller_id"], c["client_id"], usage_months[0], c["start_date"], usage_months[1],
+             c["cancel_date"], usage_months[1], items_by_reseller[c["reseller_id"]])
             for no, c in enumerate(clients, start=1)
         ],
     )

@@ -1,0 +1,109 @@
+"""Benchmark: the period run against the DuckDB floor (see README "Benchmark").
+
+    python bench/run.py [--events 10000000] [--clients 100000] [--memory-limit 2GB]
+
+Generates a synthetic month (September 2026 usage, zipf-skewed over the clients, every
+item, lead sales and prepaid clients from the demo generator) as Parquet, then times in
+one process: (1) the floor, a bare DuckDB group by client, item over the same files;
+(2) the full period run of 2026-10 by stage (ingest, build, validate, publish); (3) the
+nightly run of 2026-10-15; (4) an unchanged re-run of the period. Prints one table and
+appends it to bench/results.md with the machine description.
+"""
+
+import argparse
+import os
+import platform
+import resource
+import shutil
+import sys
+import time
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import duckdb  # noqa: E402
+
+from transforms import pipeline  # noqa: E402
+from transforms.sample_data import write_sample  # noqa: E402
+
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _timed(label, rows, fn, table):
+    began = time.perf_counter()
+    result = fn()
+    seconds = time.perf_counter() - began
+    table.append((label, seconds, rows / seconds if rows else 0.0, _peak_rss_mib()))
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--clients", type=int, default=100_000)
+    parser.add_argument("--memory-limit", default=None, help="DuckDB memory_limit, e.g. 2GB")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/billing-bench"))
+    args = parser.parse_args()
+    if args.memory_limit:
+        os.environ["BILLING_DUCKDB_MEMORY_LIMIT"] = args.memory_limit
+
+    extracts = args.work / f"extracts-{args.clients}-{args.events}"
+    if not extracts.exists():
+        began = time.perf_counter()
+        write_sample(extracts, n_clients=args.clients, n_events=args.events,
+                     usage_months=("2026-09-01", "2026-10-01"))
+        print(f"generated {args.events:,} events in {time.perf_counter() - began:.1f} s")
+    events = extracts / "usage_events" / "events.parquet"
+    warehouse = args.work / "warehouse"
+    shutil.rmtree(warehouse, ignore_errors=True)
+    rows = []
+
+    def floor():
+        con = duckdb.connect()
+        if args.memory_limit:
+            con.execute("set memory_limit = $limit", {"limit": args.memory_limit})
+        con.execute("select client_id, item_code, sum(quantity::decimal(18, 6)), count(*) from read_parquet($p) "
+                    "group by all", {"p": str(events)}).fetchall()
+
+    _timed("floor: group by client, item", args.events, floor, rows)
+    params = pipeline.period_params("bench-period", "2026-10", date(2026, 10, 31))
+    started = datetime.now(timezone.utc)
+    with pipeline.run_workspace(warehouse, params.run_id) as work_db:
+        _timed("period run: ingest", args.events, lambda: pipeline.ingest(extracts, work_db), rows)
+        _timed("period run: build", args.events, lambda: pipeline.build(work_db, warehouse, params), rows)
+        _timed("period run: validate", args.events, lambda: pipeline.check(work_db, params), rows)
+        _timed("period run: publish", args.events,
+               lambda: pipeline.publish(work_db, warehouse, params, started, started), rows)
+    total = sum(r[1] for r in rows[1:5])
+    rows.append(("period run: total", total, args.events / total, rows[4][3]))
+    _timed("nightly run 2026-10-15", args.events,
+           lambda: pipeline.run_night(extracts, warehouse, date(2026, 10, 15), datetime(2026, 10, 16, 2)), rows)
+    _timed("unchanged re-run of 2026-10", args.events,
+           lambda: pipeline.run_period(extracts, warehouse, "2026-10", date(2026, 10, 31), datetime(2026, 11, 1, 3)),
+           rows)
+    floor_seconds = rows[0][1]
+    lines = [
+        f"### {args.events:,} events, {args.clients:,} clients, memory_limit {args.memory_limit or 'default'} "
+        f"({datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC)",
+        "",
+        f"Machine: {platform.platform()}, {os.cpu_count()} cores, "
+        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, Python "
+        f"{platform.python_version()}, DuckDB {duckdb.__version__}",
+        "",
+        "| stage | wall s | rows/s | peak RSS MiB (process so far) | x floor |",
+        "|---|---|---|---|---|",
+    ]
+    for label, seconds, rate, rss in rows:
+        lines.append(f"| {label} | {seconds:.2f} | {rate:,.0f} | {rss:,.0f} | {seconds / floor_seconds:.1f} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    with (ROOT / "bench" / "results.md").open("a") as out:
+        out.write("\n" + text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+-- int_<table>_validated for manual_items and payments (template: transforms/models.py
+-- builds it per table, filling in the table name): one row per input row with its final
+-- verdict; the client must be a valid client of the row's reseller.
+with rows as (
+    select * from int_{table}_deduplicated
+),
+
+client_refs as (
+    select * from int_client_references
+),
+
+other_resellers_clients as (
+    select distinct client_id from client_refs where is_valid
+),
+
+final as (
+    select
+        rows.* replace (
+            coalesce(
+                rows.reject_reason,
+                client_reference_problem(
+                    rows.client_id, client_refs.client_id, client_refs.is_valid,
+                    other_resellers_clients.client_id)
+            ) as reject_reason
+        ),
+    from rows
+    left join client_refs
+        on client_refs.reseller_id = rows.reseller_id and client_refs.client_id = rows.client_id
+    left join other_resellers_clients on other_resellers_clients.client_id = rows.client_id
+)
+
+select * from final
