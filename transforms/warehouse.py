@@ -31,7 +31,7 @@ SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
 PARTITIONED_TABLES = ("invoices", "invoice_lines", "usage_summary", "ledger", "account_status", "charges")
 DERIVED_VIEWS = ("invoices_current", "invoice_lines_current")
-TABLES = PARTITIONED_TABLES + ("rejects", "runs")
+TABLES = PARTITIONED_TABLES + ("rejects", "runs", "charge_attempts")
 
 # What a re-run needs of earlier revisions (billing-rules.md section 8).
 PRIOR_COLUMNS = {
@@ -45,6 +45,17 @@ PRIOR_COLUMNS = {
         "amount": "decimal(18, 2)", "description": "varchar", "price_source": "varchar",
     },
     "charges": {"charge_id": "varchar"},
+    # every charge and every attempt, for `charges submit` and lock-out on a declined charge
+    "all_charges": {
+        "charge_id": "varchar", "idempotency_key": "varchar", "reseller_id": "varchar", "client_id": "varchar",
+        "invoice_id": "varchar", "revision": "bigint", "processor": "varchar", "processor_customer_ref": "varchar",
+        "kind": "varchar", "status": "varchar", "currency": "varchar", "period": "varchar", "attempts": "bigint",
+        "processor_reference": "varchar", "amount": "decimal(18, 2)",
+    },
+    "charge_attempts": {
+        "charge_id": "varchar", "event_no": "bigint", "attempt_no": "bigint", "outcome": "varchar",
+        "processor_reference": "varchar", "message": "varchar", "attempted_at": "timestamp",
+    },
     # every period's invoices, for checks against the previous period
     "all_invoices": {"reseller_id": "varchar", "client_id": "varchar", "period": "varchar", "total": "decimal(18, 2)"},
     # the whole ledger (every period): entries are appended, never rewritten
@@ -54,8 +65,8 @@ PRIOR_COLUMNS = {
         "prepaid_balance_after": "decimal(18, 2)", "entry_at": "timestamp", "due_date": "date",
     },
 }
-WHOLE_HISTORY = {"ledger", "all_invoices"}
-SOURCE_TABLE = {"all_invoices": "invoices"}
+WHOLE_HISTORY = {"ledger", "all_invoices", "all_charges", "charge_attempts"}
+SOURCE_TABLE = {"all_invoices": "invoices", "all_charges": "charges"}
 
 
 class WarehouseBusy(Exception):
@@ -114,6 +125,8 @@ def _apply(warehouse: Path, journal: dict) -> None:
 
 
 def _partition_files(warehouse: Path, table: str, period: str) -> list[Path]:
+    if table == "charge_attempts":  # one file per attempt event, by period only
+        return sorted((warehouse / table).glob(f"period={period}/*.parquet"))
     return sorted((warehouse / table).glob(f"reseller_id=*/period={period}/*.parquet"))
 
 
@@ -237,8 +250,10 @@ def stage_partitioned(pub: Publication, con: duckdb.DuckDBPyConnection, table: s
 
 def stage_schemas(pub: Publication, con: duckdb.DuckDBPyConnection) -> None:
     """`_schemas/<table>.parquet`: a zero-row file per table, so its view exists before any data."""
+    present = {name for (name,) in con.execute("select table_name from duckdb_tables()").fetchall()}
     for table in TABLES:
-        pub.stage_query(con, f"{SCHEMAS}/{table}.parquet", f"select * from {table} limit 0", {})
+        source = table if table in present else f"prior_{table}"
+        pub.stage_query(con, f"{SCHEMAS}/{table}.parquet", f"select * from {source} limit 0", {})
 
 
 def refresh_views(warehouse: Path) -> None:

@@ -4,7 +4,7 @@
 --   past_due: payments and credits settle the oldest-due invoices first; what is still
 --     unpaid of an invoice whose due date is before the status date is past due.
 --   status: cancelled (cancel date on or before the day) > locked (lockout_when_owing on
---     the `account` item and something past due) > trial (the account item's trial not
+--     the `account` item and something past due, or a declined charge while owing) > trial (the account item's trial not
 --     over) > active. locked_since = the first day past due of the oldest unpaid invoice.
 with params as (
     select * from run_params
@@ -62,6 +62,13 @@ overdue as (
     group by all
 ),
 
+declined as (
+    select reseller_id, client_id, count(*) as declined_charges
+    from prior_all_charges
+    where status = 'declined'
+    group by all
+),
+
 account_terms as (
     select clients.reseller_id, clients.client_id, prices.is_lockout_when_owing, prices.trial_days,
     from clients
@@ -84,6 +91,7 @@ judged as (
         cast(coalesce(balances.prepaid_balance, 0) as decimal(18, 2)) as prepaid_balance,
         coalesce(account_terms.is_lockout_when_owing, false) as is_lockout_when_owing,
         overdue.oldest_due_date,
+        coalesce(declined.declined_charges, 0) as declined_charges,
         cast(clients.start_date + to_days(coalesce(account_terms.trial_days, 0)) as date) as trial_end,
         clients.cancel_date,
         case
@@ -96,6 +104,7 @@ judged as (
     left join balances using (reseller_id, client_id)
     left join overdue using (reseller_id, client_id)
     left join account_terms using (reseller_id, client_id)
+    left join declined using (reseller_id, client_id)
 ),
 
 final as (
@@ -106,7 +115,7 @@ final as (
         strftime(as_of, '%Y-%m') as period,
         case
             when cancel_date <= as_of then 'cancelled'
-            when is_lockout_when_owing and past_due > 0 then 'locked'
+            when is_lockout_when_owing and (past_due > 0 or (declined_charges > 0 and balance_owed > 0)) then 'locked'
             when as_of < trial_end then 'trial'
             else 'active'
         end as status,
@@ -115,6 +124,8 @@ final as (
             when is_lockout_when_owing and past_due > 0
                 then 'past due ' || past_due::varchar || ' ' || currency || ' since '
                     || strftime(oldest_due_date + interval 1 day, '%Y-%m-%d')
+            when is_lockout_when_owing and declined_charges > 0 and balance_owed > 0
+                then declined_charges::varchar || ' declined charge(s)' 
             when as_of < trial_end then 'trial until ' || strftime(trial_end, '%Y-%m-%d')
         end as reason,
         balance_owed,
@@ -123,7 +134,10 @@ final as (
         as_of,
         next_bill_date,
         case when cancel_date > as_of or cancel_date is null then
-            case when is_lockout_when_owing and past_due > 0 then cast(oldest_due_date + interval 1 day as date) end
+            case
+                when is_lockout_when_owing and past_due > 0 then cast(oldest_due_date + interval 1 day as date)
+                when is_lockout_when_owing and declined_charges > 0 and balance_owed > 0 then as_of
+            end
         end as locked_since,
         oldest_due_date,
     from judged

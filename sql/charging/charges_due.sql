@@ -1,0 +1,43 @@
+-- charges_due: one row per charge `billing charges submit` should act on now
+-- (billing-rules.md section 9), with its state from the attempt log (the source of truth;
+-- the charges table mirrors it):
+--   no attempt yet (pending) -> send;
+--   an attempt still in flight (the process died between the request and its answer) or
+--     an error (the request may have reached the processor) -> reconcile with the
+--     processor first, and send only if it has no trace of the charge;
+--   declined -> retried 1, 3 and 7 days after the 1st, 2nd and 3rd decline, then left declined;
+--   succeeded -> nothing.
+with attempts as (
+    select
+        charge_id,
+        count(*) filter (where outcome = 'declined') as declines,
+        arg_max(outcome, event_no) as last_outcome,
+        max(attempted_at) filter (where outcome = 'declined') as last_declined_at,
+        max(attempt_no) as attempts,
+    from prior_charge_attempts
+    group by charge_id
+),
+
+final as (
+    select
+        charges.*,
+        coalesce(attempts.last_outcome, 'pending') as state,
+        coalesce(attempts.attempts, 0) as attempts_made,
+        coalesce(attempts.declines, 0) as declines,
+        case coalesce(attempts.declines, 0)
+            when 1 then cast(attempts.last_declined_at as date) + 1
+            when 2 then cast(attempts.last_declined_at as date) + 3
+            when 3 then cast(attempts.last_declined_at as date) + 7
+        end as retry_on,
+    from prior_all_charges as charges
+    left join attempts using (charge_id)
+)
+
+select *
+from final
+where (processor = $processor or $processor is null)
+    and (
+        state in ('pending', 'error', 'in_flight')
+        or (state = 'declined' and retry_on is not null and retry_on <= $today)
+    )
+order by reseller_id, client_id, charge_id

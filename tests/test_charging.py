@@ -1,0 +1,178 @@
+"""Charging (billing-rules.md section 9) against localstripe on 127.0.0.1 and a NACHA
+parser: each processor path, decline -> retry -> lock-out, crash-and-resubmit -> exactly one
+payment, no negative charge, no secret in outputs."""
+
+import socket
+import subprocess
+import sys
+import time
+from datetime import date, datetime
+from decimal import Decimal
+
+import achkit
+import pytest
+import stripe
+
+from helpers import D, bill, client, price, query, write_extracts
+from transforms import charging
+from transforms.pipeline import run_night
+from transforms.processors import StripeProcessor
+
+SECRET = "sk_test_do_not_leak_4f9a"
+LOCALSTRIPE = """
+import sys
+from aiohttp import web
+from localstripe import resources, server
+resources.Store.dump_to_disk = lambda self: None          # no /tmp/localstripe.pickle
+resources.Store.try_load_from_disk = lambda self: None
+web.run_app(server.app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
+"""
+ROUTING = "021000021"
+
+
+@pytest.fixture(scope="module")
+def fake_stripe(tmp_path_factory):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-c", LOCALSTRIPE, str(port)], cwd=tmp_path_factory.mktemp("ls"),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture
+def stripe_env(fake_stripe, monkeypatch):
+    monkeypatch.setenv("STRIPE_API_KEY", SECRET)
+    monkeypatch.setenv("STRIPE_API_BASE", fake_stripe)
+    monkeypatch.setenv("STRIPE_OFF_SESSION", "false")  # localstripe does not implement off_session
+    monkeypatch.setenv("ACH_ORIGIN_ROUTING", "091000019")
+    monkeypatch.setenv("ACH_COMPANY_ID", "1234567890")
+    monkeypatch.setenv("ACH_COMPANY_NAME", "Acme CRM Partners")
+    return stripe.StripeClient(SECRET, base_addresses={"api": fake_stripe}).v1
+
+
+def _customer(api, card: str) -> str:
+    """A customer with a saved card, made on the fake server (the card never reaches us)."""
+    customer = api.customers.create({"email": "billing@example.com"})
+    method = api.payment_methods.create({"type": "card", "card": {"number": card, "exp_month": 12,
+                                                                  "exp_year": 2030, "cvc": "123"}})
+    api.payment_methods.attach(method.id, {"customer": customer.id})
+    return customer.id
+
+
+def _intents(api, key: str) -> list:
+    return [pi for pi in api.payment_intents.list({"limit": 100}).data
+            if pi.metadata and pi.metadata.to_dict().get("idempotency_key") == key]
+
+
+def _billed(tmp_path, clients):
+    ex = write_extracts(tmp_path / "ex", {
+        "resellers": [{"reseller_id": "R1", "name": "R1", "currency": "USD", "net_days": "10"}],
+        "clients": clients,
+        "pricing": [price("account", cycle_fee="100.00", lockout_when_owing=True)],
+    })
+    wh = tmp_path / "wh"
+    bill(ex, wh, "2026-10")
+    return ex, wh
+
+
+def _charges(wh):
+    return dict(query(wh, "select client_id, status from charges"))
+
+
+def test_stripe_ach_and_manual_paths_decline_retry_and_lock_out(tmp_path, stripe_env, capsys):
+    good, bad = _customer(stripe_env, "4242424242424242"), _customer(stripe_env, "4000000000000341")
+    ex, wh = _billed(tmp_path, [
+        client("C1", processor="stripe", processor_customer_ref=good),
+        client("C2", processor="stripe", processor_customer_ref=bad),
+        client("C3", processor="ach", processor_customer_ref=f"{ROUTING}-12345678"),
+        client("C4"),
+    ])
+    assert set(_charges(wh)) == {"C1", "C2", "C3"}  # the manual client gets no charge
+    result = charging.submit(wh, date(2026, 10, 1), datetime(2026, 10, 1, 23, 0))
+    assert (result.succeeded, result.declined, result.errors) == (2, 1, 0)
+    assert _charges(wh) == {"C1": "succeeded", "C2": "declined", "C3": "succeeded"}
+    (key,) = query(wh, "select idempotency_key from charges where client_id = 'C1'")[0]
+    assert [(pi.amount, pi.status) for pi in _intents(stripe_env, key)] == [(10000, "succeeded")]
+    assert query(wh, "select client_id, entry_type, amount from ledger where entry_type = 'charge_payment' "
+                     "order by client_id") == [("C1", "charge_payment", D("-100.00")), ("C3", "charge_payment", D("-100.00"))]
+
+    (ach_file,) = list((wh / "ach").glob("*.ach"))
+    text = ach_file.read_text()
+    assert achkit.validate(text) == {"ok": True, "errors": []}
+    (batch,) = achkit.parse(text)["batches"]
+    assert [(e["routing"], e["amount_cents"], e["txn_code"]) for e in batch["entries"]] == [(ROUTING, 10000, 27)]
+
+    # a declined charge counts as owing: C2 is locked the next night, C1 (paid) is not
+    run_night(ex, wh, date(2026, 10, 2), datetime(2026, 10, 3, 2))
+    status = dict(query(wh, "select client_id, status from account_status where as_of = '2026-10-02'"))
+    assert (status["C1"], status["C2"]) == ("active", "locked")
+
+    # retried 1 day after the first decline, 3 days after the second
+    assert charging.submit(wh, date(2026, 10, 1), datetime(2026, 10, 1, 23, 30)).sent == 0
+    assert charging.submit(wh, date(2026, 10, 2), datetime(2026, 10, 2, 23, 0)).declined == 1
+    assert charging.submit(wh, date(2026, 10, 4), datetime(2026, 10, 4, 23, 0)).sent == 0
+    assert charging.submit(wh, date(2026, 10, 5), datetime(2026, 10, 5, 23, 0)).declined == 1
+    assert query(wh, "select attempts, status from charges where client_id = 'C2'") == [(3, "declined")]
+
+    # no secret anywhere in the warehouse or the output; no charge of 0 or less was ever sent
+    for path in wh.rglob("*"):
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), path
+    captured = capsys.readouterr()
+    assert SECRET not in captured.out + captured.err
+    assert all(pi.amount > 0 for pi in stripe_env.payment_intents.list({"limit": 100}).data)
+
+
+class _Flaky:
+    """A Stripe adapter that loses the network on one charge, or dies after one request."""
+
+    def __init__(self, fail_on: int, crash: bool):
+        self.inner, self.calls, self.fail_on, self.crash = StripeProcessor(), 0, fail_on, crash
+
+    def find(self, charge):
+        return self.inner.find(charge)
+
+    def charge(self, charge):
+        self.calls += 1
+        if self.calls == self.fail_on and not self.crash:
+            raise charging.ProcessorUnavailable("stripe unreachable: APIConnectionError")
+        outcome = self.inner.charge(charge)
+        if self.calls == self.fail_on:
+            raise SystemExit("killed after the request, before recording it")
+        return outcome
+
+
+@pytest.mark.parametrize("crash", [False, True], ids=["network-failure-mid-batch", "crash-after-request"])
+def test_a_resubmitted_batch_never_charges_twice(tmp_path, stripe_env, crash):
+    # the fake server lives for the whole module: client ids of their own keep the
+    # idempotency keys (derived from invoice ids) apart from the other tests'
+    refs = [_customer(stripe_env, "4242424242424242") for _ in range(3)]
+    prefix = "K" if crash else "N"
+    _, wh = _billed(tmp_path, [client(f"{prefix}{i}", processor="stripe", processor_customer_ref=ref)
+                               for i, ref in enumerate(refs, start=1)])
+    flaky = {"stripe": lambda: _Flaky(fail_on=2, crash=crash)}
+    if crash:
+        with pytest.raises(SystemExit):
+            charging.submit(wh, date(2026, 10, 1), datetime(2026, 10, 1, 23, 0), processors=flaky)
+    else:
+        assert charging.submit(wh, date(2026, 10, 1), datetime(2026, 10, 1, 23, 0), processors=flaky).errors == 1
+    again = charging.submit(wh, date(2026, 10, 1), datetime(2026, 10, 1, 23, 30))
+    if crash:  # charge 2 was paid but not recorded: found at the processor, not sent; charge 3 sent
+        assert (again.reconciled, again.sent, again.succeeded) == (1, 1, 2)
+    else:  # charge 2 never reached the processor: looked up, not found, sent
+        assert (again.reconciled, again.sent, again.succeeded) == (0, 1, 1)
+    assert set(_charges(wh).values()) == {"succeeded"}
+    for (key,) in query(wh, "select idempotency_key from charges"):
+        assert len(_intents(stripe_env, key)) == 1, key
+    assert query(wh, "select count(*), sum(amount) from ledger where entry_type = 'charge_payment'") == [
+        (3, D("-300.00"))]

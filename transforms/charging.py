@@ -1,0 +1,169 @@
+"""`billing charges submit`: send pending charges to their processors, never twice.
+
+The attempt log (warehouse table charge_attempts, one file per event, written before and
+after every request) is the source of truth: a charge is marked in flight before the
+request; a charge found in flight on the next submission is looked up at the processor by
+our idempotency key and only sent again if the processor has no trace of it. The charges
+table mirrors the log; succeeded charges become payment entries on the ledger.
+"""
+
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+
+from transforms import models, warehouse
+from transforms.processors import AchFileProcessor, Charge, Outcome, ProcessorUnavailable, StripeProcessor
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql" / "charging"
+
+
+@dataclass
+class SubmitSummary:
+    sent: int = 0
+    succeeded: int = 0
+    declined: int = 0
+    errors: int = 0
+    reconciled: int = 0
+    skipped: int = 0  # processor not configured: left pending
+
+
+def default_processors(warehouse_dir: Path, now: datetime) -> dict:
+    """Adapters by processor name, created on first use (so a missing key only matters
+    when there is something to send through that processor)."""
+    return {
+        "stripe": lambda: StripeProcessor(),
+        "ach": lambda: AchFileProcessor(warehouse_dir / "ach", now),
+    }
+
+
+class _AttemptLog:
+    def __init__(self, con: duckdb.DuckDBPyConnection, warehouse_dir: Path, now: datetime):
+        self.con, self.warehouse_dir, self.now = con, warehouse_dir, now
+        self.events: dict[str, int] = dict(
+            con.execute("select charge_id, max(event_no) from prior_charge_attempts group by all").fetchall()
+        )
+
+    def record(self, row: dict, attempt_no: int, outcome: str, reference: str | None, message: str) -> None:
+        """Write one event durably (its own file, renamed into place) before going on."""
+        event_no = self.events.get(row["charge_id"], 0) + 1
+        self.events[row["charge_id"]] = event_no
+        target = self.warehouse_dir / "charge_attempts" / f"period={row['period']}" / f"{row['charge_id']}-{event_no:04d}.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_suffix(".tmp")
+        self.con.execute(
+            f"copy (select $charge_id::varchar as charge_id, $event_no::bigint as event_no, "
+            f"$attempt_no::bigint as attempt_no, $outcome::varchar as outcome, $reference::varchar as "
+            f"processor_reference, $message::varchar as message, $at::timestamp as attempted_at) "
+            f"to {warehouse._literal(str(temp))} (format parquet)",
+            {"charge_id": row["charge_id"], "event_no": event_no, "attempt_no": attempt_no, "outcome": outcome,
+             "reference": reference, "message": message, "at": self.now.replace(tzinfo=None)},
+        )
+        with temp.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+
+
+def submit(
+    warehouse_dir: Path, today: date, now: datetime, processor: str | None = None, processors: dict | None = None,
+) -> SubmitSummary:
+    """Send every due charge (optionally of one processor) and record what came back."""
+    summary = SubmitSummary()
+    with warehouse.locked(warehouse_dir):
+        warehouse.recover(warehouse_dir)
+        con = models.connect()
+        warehouse.load_prior(con, warehouse_dir, "*")
+        due = con.execute((SQL_DIR / "charges_due.sql").read_text(), {"processor": processor, "today": today})
+        columns = [c[0] for c in due.description]
+        rows = [dict(zip(columns, values)) for values in due.fetchall()]
+        factories = processors or default_processors(warehouse_dir, now)
+        adapters, log = {}, _AttemptLog(con, warehouse_dir, now)
+        pending_outcomes = []
+        for row in rows:
+            try:
+                adapter = adapters.get(row["processor"]) or adapters.setdefault(
+                    row["processor"], factories[row["processor"]]())
+            except ProcessorUnavailable:
+                summary.skipped += 1  # e.g. no API key here: the charge stays pending
+                continue
+            charge = Charge(row["charge_id"], row["idempotency_key"], row["reseller_id"], row["client_id"],
+                            row["invoice_id"], row["revision"], row["processor_customer_ref"], row["amount"],
+                            row["currency"])
+            # in flight or errored: the processor may have acted on it, so look before sending
+            unsure = row["state"] in ("in_flight", "error")
+            attempt_no = row["attempts_made"] if unsure else row["attempts_made"] + 1
+            try:
+                found = adapter.find(charge) if unsure else None
+                if found is not None:
+                    log.record(row, attempt_no, found.status, found.processor_reference, "reconciled: " + found.message)
+                    summary.reconciled += 1
+                    _count(summary, found)
+                    continue
+                log.record(row, attempt_no, "in_flight", None, "sent")
+                summary.sent += 1
+                outcome = adapter.charge(charge)
+            except ProcessorUnavailable as exc:
+                outcome = Outcome("error", None, str(exc))
+            if isinstance(adapter, AchFileProcessor):  # only true once the file is written
+                pending_outcomes.append((row, attempt_no, outcome))
+            else:
+                log.record(row, attempt_no, outcome.status, outcome.processor_reference, outcome.message)
+                _count(summary, outcome)
+        ach = adapters.get("ach")
+        if ach is not None:
+            ach.flush()  # the file exists before any ACH charge is recorded as succeeded
+        for row, attempt_no, outcome in pending_outcomes:
+            log.record(row, attempt_no, outcome.status, outcome.processor_reference, outcome.message)
+            _count(summary, outcome)
+        _publish(con, warehouse_dir, now)
+        con.close()
+    return summary
+
+
+def _count(summary: SubmitSummary, outcome: Outcome) -> None:
+    if outcome.status == "succeeded":
+        summary.succeeded += 1
+    elif outcome.status == "declined":
+        summary.declined += 1
+    else:
+        summary.errors += 1
+
+
+def _publish(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, now: datetime) -> None:
+    """Mirror the attempt log into the charges table and post payments to the ledger."""
+    warehouse.load_prior(con, warehouse_dir, "*")
+    con.execute("""
+        create or replace table charges_state as
+        select charge_id, arg_max(outcome, event_no) as status, max(attempt_no) as attempts,
+            arg_max(processor_reference, event_no) filter (where processor_reference is not null)
+                as processor_reference,
+            max(attempted_at) filter (where outcome = 'succeeded') as paid_at,
+        from prior_charge_attempts group by charge_id
+    """)
+    con.execute("""
+        create or replace table charges_paid as
+        select c.*, s.paid_at from prior_all_charges c join charges_state s using (charge_id)
+        where s.status = 'succeeded'
+    """)
+    con.execute(f"create or replace table ledger as {(SQL_DIR / 'charge_payments_posted.sql').read_text()}")
+    pub = warehouse.Publication(warehouse_dir, warehouse.staging_dir(warehouse_dir, now.strftime("submit-%Y%m%dT%H%M%S%f")))
+    try:
+        for path in sorted((warehouse_dir / "charges").glob("reseller_id=*/period=*/data.parquet")):
+            relative = str(path.relative_to(warehouse_dir))
+            pub.stage_query(con, relative, f"""
+                select c.* replace (
+                    coalesce(s.status, c.status) as status,
+                    coalesce(s.attempts, c.attempts) as attempts,
+                    coalesce(s.processor_reference, c.processor_reference) as processor_reference
+                )
+                from read_parquet({warehouse._literal(str(path))}, hive_partitioning = false) c
+                left join charges_state s using (charge_id)
+                order by charge_id""", {})
+        warehouse.stage_partitioned(pub, con, "ledger", None)  # ledger entries are appended: no range
+        pub.commit()
+        warehouse.refresh_views(warehouse_dir)  # the attempt log is new files, outside the commit
+    finally:
+        shutil.rmtree(pub.staging, ignore_errors=True)

@@ -1,0 +1,212 @@
+"""Payment processor adapters (billing-rules.md section 9).
+
+Each adapter charges one pending charge and can look one up by our idempotency key, so an
+interrupted submission is reconciled with the processor before anything is sent again.
+Keys and originator details come from the environment (or a Prefect Secret block, read
+by the flow); they are never logged or written to the warehouse.
+"""
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+ZERO_DECIMAL = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV",
+                "XAF", "XOF", "XPF"}
+
+
+class ProcessorUnavailable(Exception):
+    """The processor could not be reached or answered with a server error: retry later."""
+
+
+@dataclass(frozen=True)
+class Charge:
+    charge_id: str
+    idempotency_key: str
+    reseller_id: str
+    client_id: str
+    invoice_id: str
+    revision: int
+    processor_customer_ref: str
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # succeeded | declined | error
+    processor_reference: str | None
+    message: str
+
+
+def minor_units(amount: Decimal, currency: str) -> int:
+    """An amount in the currency's smallest unit (cents), as processors want it."""
+    return int(amount if currency.upper() in ZERO_DECIMAL else amount * 100)
+
+
+class StripeProcessor:
+    """PaymentIntents on the official SDK: the client's saved card, charged off-session.
+
+    STRIPE_API_KEY is required; STRIPE_API_BASE points the SDK at another server (a local
+    fake in tests). STRIPE_OFF_SESSION=false leaves out the off_session flag, which the
+    localstripe fake does not implement.
+    """
+
+    name = "stripe"
+
+    def __init__(self, api_key: str | None = None, api_base: str | None = None):
+        import stripe
+
+        key = api_key or os.environ.get("STRIPE_API_KEY")
+        if not key:
+            raise ProcessorUnavailable("STRIPE_API_KEY is not set")
+        base = api_base or os.environ.get("STRIPE_API_BASE")
+        options = {"base_addresses": {"api": base}} if base else {}
+        self._stripe = stripe
+        self._client = stripe.StripeClient(key, max_network_retries=0, **options).v1
+        self._off_session = os.environ.get("STRIPE_OFF_SESSION", "true").lower() != "false"
+
+    def _call(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (self._stripe.APIConnectionError, self._stripe.RateLimitError) as exc:
+            raise ProcessorUnavailable(f"stripe unreachable: {type(exc).__name__}") from None
+        except self._stripe.APIError as exc:
+            raise ProcessorUnavailable(f"stripe server error: {type(exc).__name__}") from None
+
+    def find(self, charge: Charge) -> Outcome | None:
+        """The PaymentIntent we created for this charge, if any (matched on our metadata)."""
+        starting_after = None
+        while True:
+            params = {"limit": 100} | ({"starting_after": starting_after} if starting_after else {})
+            page = self._call(self._client.payment_intents.list, params)
+            for intent in page.data:
+                metadata = intent.metadata.to_dict() if intent.metadata else {}
+                if metadata.get("idempotency_key") == charge.idempotency_key:
+                    return self._outcome(intent)
+            if not page.has_more or not page.data:
+                return None
+            starting_after = page.data[-1].id
+
+    def charge(self, charge: Charge) -> Outcome:
+        methods = self._call(
+            self._client.payment_methods.list, {"customer": charge.processor_customer_ref, "type": "card"}
+        )
+        if not methods.data:
+            return Outcome("declined", None, "no saved card for the customer")
+        metadata = {"idempotency_key": charge.idempotency_key, "charge_id": charge.charge_id,
+                    "invoice_id": charge.invoice_id, "revision": str(charge.revision)}
+        intent = self._call(
+            self._client.payment_intents.create,
+            {"amount": minor_units(charge.amount, charge.currency), "currency": charge.currency.lower(),
+             "customer": charge.processor_customer_ref, "payment_method": methods.data[0].id,
+             "metadata": metadata},
+            {"idempotency_key": charge.idempotency_key},
+        )
+        confirm = {"off_session": True} if self._off_session else {}
+        try:
+            intent = self._call(self._client.payment_intents.confirm, intent.id, confirm,
+                                {"idempotency_key": charge.idempotency_key + "-confirm"})
+        except self._stripe.CardError as exc:
+            return Outcome("declined", intent.id, f"card declined: {exc.code or 'card_declined'}")
+        return self._outcome(intent)
+
+    @staticmethod
+    def _outcome(intent) -> Outcome:
+        if intent.status == "succeeded":
+            return Outcome("succeeded", intent.id, "paid")
+        if intent.status in ("requires_payment_method", "canceled"):
+            return Outcome("declined", intent.id, f"payment intent {intent.status}")
+        return Outcome("error", intent.id, f"payment intent {intent.status}")
+
+
+class AchFileProcessor:
+    """ACH debits written as one NACHA file per submission (PPD entries, one batch per
+    reseller) under the warehouse's ach/ folder. The client's processor_customer_ref is
+    `<routing number>-<account number>`. A debit counts as succeeded once it is in a file;
+    returns would come back as declines (not handled yet)."""
+
+    name = "ach"
+
+    def __init__(self, ach_dir: Path, now: datetime):
+        self.routing = os.environ.get("ACH_ORIGIN_ROUTING", "")
+        self.company_id = os.environ.get("ACH_COMPANY_ID", "")
+        self.company_name = os.environ.get("ACH_COMPANY_NAME", "")
+        if not (self.routing and self.company_id and self.company_name):
+            raise ProcessorUnavailable("ACH_ORIGIN_ROUTING, ACH_COMPANY_ID and ACH_COMPANY_NAME must be set")
+        self.ach_dir, self.now = ach_dir, now
+        self.entries: list[tuple[Charge, str, str]] = []
+
+    def find(self, charge: Charge) -> Outcome | None:
+        for path in sorted(self.ach_dir.glob("*.ach")):
+            if charge.charge_id[-15:] in path.read_text():
+                return Outcome("succeeded", path.name, "in an ACH file")
+        return None
+
+    def charge(self, charge: Charge) -> Outcome:
+        routing, _, account = (charge.processor_customer_ref or "").partition("-")
+        if not (len(routing) == 9 and routing.isdigit() and account.isdigit() and _aba_ok(routing)):
+            return Outcome("declined", None, "ACH customer ref must be '<routing>-<account>'")
+        self.entries.append((charge, routing, account))
+        return Outcome("succeeded", self.file_name, "in an ACH file")
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.now:%Y%m%d-%H%M%S}.ach"
+
+    def flush(self) -> Path | None:
+        """Write the NACHA file for the charges collected by this submission."""
+        if not self.entries:
+            return None
+        self.ach_dir.mkdir(parents=True, exist_ok=True)
+        target = self.ach_dir / self.file_name
+        temp = target.with_suffix(".tmp")
+        temp.write_text(nacha_file(self.entries, self.routing, self.company_id, self.company_name, self.now))
+        os.replace(temp, target)
+        return target
+
+
+def _aba_ok(routing: str) -> bool:
+    weights = (3, 7, 1) * 3
+    return sum(int(d) * w for d, w in zip(routing, weights)) % 10 == 0
+
+
+def nacha_file(entries, origin_routing: str, company_id: str, company_name: str, now: datetime) -> str:
+    """A NACHA file: file header, one PPD debit batch per reseller, controls, 9-filled blocks."""
+    records = [
+        "101" + f" {origin_routing:9.9}" + f"{company_id:>10.10}" + now.strftime("%y%m%d%H%M") + "A094101"
+        + f"{'DESTINATION BANK':23.23}" + f"{company_name.upper():23.23}" + f"{'':8}"
+    ]
+    file_hash = file_debit = file_count = 0
+    resellers = sorted({charge.reseller_id for charge, _, _ in entries})
+    for batch_no, reseller in enumerate(resellers, start=1):
+        records.append(
+            "5225" + f"{company_name.upper():16.16}" + f"{reseller:20.20}" + f"{company_id:>10.10}" + "PPD"
+            + f"{'BILLING':10.10}" + now.strftime("%y%m%d") + now.strftime("%y%m%d") + "   1"
+            + origin_routing[:8] + f"{batch_no:07d}"
+        )
+        batch_hash = batch_debit = count = 0
+        for charge, routing, account in [e for e in entries if e[0].reseller_id == reseller]:
+            cents = minor_units(charge.amount, charge.currency)
+            count += 1
+            records.append(
+                "627" + routing + f"{account:17.17}" + f"{cents:010d}" + f"{charge.charge_id[-15:]:15.15}"
+                + f"{charge.client_id:22.22}" + "  0" + origin_routing[:8] + f"{count:07d}"
+            )
+            batch_hash += int(routing[:8])
+            batch_debit += cents
+        records.append(
+            "8225" + f"{count:06d}" + f"{batch_hash % 10**10:010d}" + f"{batch_debit:012d}" + f"{0:012d}"
+            + f"{company_id:>10.10}" + " " * 25 + origin_routing[:8] + f"{batch_no:07d}"
+        )
+        file_hash += batch_hash
+        file_debit += batch_debit
+        file_count += count
+    blocks = -(-(len(records) + 1) // 10)
+    records.append(
+        "9" + f"{len(resellers):06d}" + f"{blocks:06d}" + f"{file_count:08d}" + f"{file_hash % 10**10:010d}"
+        + f"{file_debit:012d}" + f"{0:012d}" + " " * 39
+    )
+    records += ["9" * 94] * (blocks * 10 - len(records))
+    return "\n".join(records) + "\n"
