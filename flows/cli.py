@@ -160,6 +160,27 @@ def _print_rows(title: str, columns: list[str], rows: list[tuple]) -> None:
     console.print(table)
 
 
+charges_app = typer.Typer(no_args_is_help=True, help="Charge batches for the payment processors.")
+app.add_typer(charges_app, name="charges")
+
+
+@charges_app.command("submit")
+def charges_submit(
+    warehouse: WarehouseOpt,
+    processor: Annotated[str | None, typer.Option("--processor", help="stripe, ach or manual (default: all).")] = None,
+) -> None:
+    """Send pending charges (retrying declines on schedule) and write manual invoice documents."""
+    if processor not in (None, "stripe", "ach", "manual"):
+        raise UsageProblem(f"--processor must be stripe, ach or manual, got {processor!r}")
+    if not (warehouse / "billing.duckdb").exists():
+        raise UsageProblem(f"no billing warehouse at {warehouse}")
+    _prefect_offline()
+    from flows.charge_batch import charge_batch
+
+    result = charge_batch(warehouse.resolve(), processor)
+    console.print("charge batch: " + ", ".join(f"{k} {v}" for k, v in result.items()))
+
+
 @app.command("runs")
 def list_runs(warehouse: WarehouseOpt) -> None:
     """List the runs of a warehouse, newest first, with what each changed."""

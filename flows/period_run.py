@@ -12,6 +12,7 @@ from prefect import flow, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from flows.charge_batch import charge_batch
 from transforms import pipeline
 
 
@@ -98,8 +99,12 @@ def period_run(
 
 
 @flow(name="nightly-run", log_prints=True)
-def nightly_run(extracts_dir: Path, warehouse_dir: Path, day: date) -> pipeline.RunSummary:
-    """The nightly work for one day: its bill dates, leads, prepaid and account status."""
+def nightly_run(extracts_dir: Path, warehouse_dir: Path, day: date, charge: bool = True) -> pipeline.RunSummary:
+    """The nightly work for one day: its bill dates, leads, prepaid and account status,
+    then that night's charge batch."""
     started_at = datetime.now(timezone.utc)
     params = pipeline.night_params(pipeline.make_run_id(started_at), day)
-    return _bill(extracts_dir, warehouse_dir, params, started_at)
+    summary = _bill(extracts_dir, warehouse_dir, params, started_at)
+    if charge:
+        charge_batch(warehouse_dir)
+    return summary

@@ -176,3 +176,18 @@ def test_a_resubmitted_batch_never_charges_twice(tmp_path, stripe_env, crash):
         assert len(_intents(stripe_env, key)) == 1, key
     assert query(wh, "select count(*), sum(amount) from ledger where entry_type = 'charge_payment'") == [
         (3, D("-300.00"))]
+
+
+def test_manual_clients_get_an_invoice_document_and_no_charge(tmp_path):
+    from transforms import documents
+
+    _, wh = _billed(tmp_path, [client("M1")])
+    assert query(wh, "select count(*) from charges") == [(0,)]
+    (page,) = documents.write_documents(wh)
+    html = page.read_text()
+    (invoice_id,) = query(wh, "select invoice_id from invoices")[0]
+    assert page.name == f"{invoice_id}-r1.html" and html.startswith("<!doctype html>")
+    for expected in ("Account Defaults - cycle fee 2026-10-01 to 2026-11-01", "cycle_fee=account", "due 2026-10-11",
+                     "total 100.00 USD", "Balance on your account: 100.00 USD"):
+        assert expected in html, expected
+    assert documents.write_documents(wh) == []  # written once

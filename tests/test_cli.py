@@ -8,9 +8,10 @@ from pathlib import Path
 from helpers import D, R1, client, lines, price, query, usage, write_extracts
 
 
-def _billing(*args: str, home: Path) -> subprocess.CompletedProcess:
+def _billing(*args: str, home: Path, **env_overrides: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PREFECT_HOME=str(home / "prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
-               DO_NOT_TRACK="1", PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="90")
+               DO_NOT_TRACK="1", PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="90", COLUMNS="200",
+               **env_overrides)
     return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, env=env,
                           cwd=Path(__file__).resolve().parent.parent, timeout=300)
 
@@ -53,3 +54,27 @@ def test_command_line_errors_are_one_line_and_leave_no_warehouse(tmp_path):
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
         assert done.stderr.startswith("billing: ") and message in done.stderr, done.stderr
     assert not wh.exists()
+
+
+def test_billing_nightly_then_charges_submit_runs_and_diff(tmp_path):
+    ex = write_extracts(tmp_path / "ex", {
+        "resellers": [R1], "clients": [client("C1"), client("C2", processor="stripe", processor_customer_ref="cus_x")],
+        "pricing": [price("account", cycle_fee="10.00")],
+    })
+    wh = tmp_path / "wh"
+    env_free = {"STRIPE_API_KEY": ""}  # no key here: the stripe charge stays pending
+    done = _billing("nightly", "--extracts", str(ex), "--warehouse", str(wh), "--date", "2026-10-01",
+                    home=tmp_path, **env_free)
+    assert done.returncode == 0, done.stderr
+    assert "billed 2026-10-01: 2 invoice revision(s)" in done.stdout
+    assert query(wh, "select client_id, status from charges") == [("C2", "pending")]
+    assert len(list((wh / "documents").rglob("*.html"))) == 1  # C1 is a manual client
+    done = _billing("charges", "submit", "--warehouse", str(wh), "--processor", "manual", home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "documents 0" in done.stdout
+    done = _billing("runs", "--warehouse", str(wh), home=tmp_path)
+    assert done.returncode == 0 and "nightly" in done.stdout
+    done = _billing("diff", "--warehouse", str(wh), "--period", "2026-10", home=tmp_path)
+    assert done.returncode == 0 and "changed no invoice" in done.stdout
+    done = _billing("charges", "submit", "--warehouse", str(wh), "--processor", "paypal", home=tmp_path)
+    assert done.returncode == 2 and done.stderr.strip() == "billing: --processor must be stripe, ach or manual, got 'paypal'"

@@ -85,6 +85,7 @@ judged as (
         clients.reseller_id,
         clients.client_id,
         clients.currency,
+        clients.processor,
         params.status_date as as_of,
         cast(coalesce(balances.balance_owed, 0) as decimal(18, 2)) as balance_owed,
         cast(coalesce(overdue.past_due, 0) as decimal(18, 2)) as past_due,
@@ -112,6 +113,7 @@ final as (
         reseller_id,
         client_id,
         currency,
+        processor,
         strftime(as_of, '%Y-%m') as period,
         case
             when cancel_date <= as_of then 'cancelled'

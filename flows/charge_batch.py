@@ -1,0 +1,54 @@
+"""Prefect flow `charge-batch`: send the pending charges and write manual invoice
+documents (wiring only; the rules are in transforms/charging.py). The nightly flow runs it
+after billing. The Stripe key comes from STRIPE_API_KEY or the Prefect Secret block
+`stripe-api-key`; it is read inside the task, so it is never a task parameter or a log line.
+"""
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from prefect import flow, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from transforms import charging, documents
+from transforms.processors import StripeProcessor
+
+
+def _stripe_key() -> str | None:
+    if os.environ.get("STRIPE_API_KEY"):
+        return os.environ["STRIPE_API_KEY"]
+    try:
+        from prefect.blocks.system import Secret
+
+        return Secret.load("stripe-api-key").get()
+    except Exception:  # no block configured: Stripe charges stay pending
+        return None
+
+
+@task(cache_policy=NO_CACHE)
+def submit_charges(warehouse_dir: Path, processor: str | None) -> dict:
+    now = datetime.now(timezone.utc)
+    factories = charging.default_processors(warehouse_dir, now)
+    key = _stripe_key()
+    if key:
+        factories["stripe"] = lambda: StripeProcessor(api_key=key)
+    summary = charging.submit(warehouse_dir, now.date(), now, None if processor == "manual" else processor, factories)
+    return vars(summary)
+
+
+@task(cache_policy=NO_CACHE)
+def write_manual_documents(warehouse_dir: Path) -> int:
+    return len(documents.write_documents(warehouse_dir))
+
+
+@flow(name="charge-batch", log_prints=True)
+def charge_batch(warehouse_dir: Path, processor: str | None = None) -> dict:
+    result = {}
+    if processor in (None, "stripe", "ach"):
+        result = submit_charges(warehouse_dir, processor)
+    if processor in (None, "manual"):
+        result["documents"] = write_manual_documents(warehouse_dir)
+    create_table_artifact(key="charge-batch", table=[result], description="Charge batch")
+    return result
