@@ -148,7 +148,8 @@ def _publish(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, now: datetime)
         select c.*, s.paid_at from prior_all_charges c join charges_state s using (charge_id)
         where s.status = 'succeeded'
     """)
-    con.execute(f"create or replace table ledger as {(SQL_DIR / 'charge_payments_posted.sql').read_text()}")
+    con.execute(f"create or replace table charge_payments as {(SQL_DIR / 'charge_payments_proposed.sql').read_text()}")
+    models.build_ledger(con, "charge_payments")
     pub = warehouse.Publication(warehouse_dir, warehouse.staging_dir(warehouse_dir, now.strftime("submit-%Y%m%dT%H%M%S%f")))
     try:
         for path in sorted((warehouse_dir / "charges").glob("reseller_id=*/period=*/data.parquet")):

@@ -65,6 +65,7 @@ BILLING_MODELS = (
     "invoices",
     "charges",
     "int_prepaid_ledger_entries",
+    "int_ledger_entries_proposed",
     "ledger",
     "account_status",
     "usage_summary",
@@ -118,7 +119,15 @@ def _model_path(name: str) -> str:
 
 
 def build_model(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    if name == "ledger":
+        build_ledger(con, "int_ledger_entries_proposed")
+        return
     con.execute(f"create or replace table {name} as {_read(_model_path(name))}")
+
+
+def build_ledger(con: duckdb.DuckDBPyConnection, proposed: str) -> None:
+    """The ledger entries to post from a table of proposed entries (see marts/ledger.sql)."""
+    con.execute(f"create or replace table ledger as {_read('marts/ledger.sql').format(proposed=proposed)}")
 
 
 def build_staging(con: duckdb.DuckDBPyConnection) -> None:
