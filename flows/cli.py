@@ -190,6 +190,53 @@ def list_runs(warehouse: WarehouseOpt) -> None:
 
 
 @app.command()
+def explain(
+    warehouse: WarehouseOpt,
+    invoice: Annotated[str, typer.Option("--invoice", help="Invoice id, e.g. INV-0123456789ABCDEF.")],
+) -> None:
+    """How each line of an invoice was computed: formula, units, price sources, pricing rows."""
+    from transforms.reports import invoice_explained
+
+    columns, rows = invoice_explained(warehouse, invoice)
+    if not rows:
+        raise UsageProblem(f"no invoice {invoice} in {warehouse}")
+    _print_rows(f"Invoice {invoice}", columns, rows)
+
+
+@app.command()
+def query(
+    warehouse: WarehouseOpt,
+    sql: Annotated[str, typer.Argument(help="SQL over the warehouse views (invoices, invoice_lines, ...).")],
+    output_format: Annotated[str, typer.Option("--format", help="table, csv or parquet.")] = "table",
+    out: Annotated[Path | None, typer.Option("--out", help="File for csv/parquet (csv: default stdout).")] = None,
+) -> None:
+    """Run SQL against the warehouse: a table on screen, CSV or a Parquet file."""
+    from transforms.reports import ad_hoc
+
+    if output_format not in ("table", "csv", "parquet"):
+        raise UsageProblem(f"--format must be table, csv or parquet, got {output_format!r}")
+    if output_format == "parquet" and out is None:
+        raise UsageProblem("--format parquet needs --out FILE")
+    con = ad_hoc(warehouse, sql)
+    try:
+        relation = con.sql(sql)
+        if output_format == "table":
+            _print_rows("", relation.columns, relation.fetchall())
+        elif output_format == "parquet":
+            relation.write_parquet(str(out))
+        elif out is not None:
+            relation.write_csv(str(out))
+        else:
+            import csv
+
+            writer = csv.writer(sys.stdout, lineterminator="\n")
+            writer.writerow(relation.columns)
+            writer.writerows(relation.fetchall())
+    finally:
+        con.close()
+
+
+@app.command()
 def diff(
     warehouse: WarehouseOpt,
     period: Annotated[str, typer.Option("--period", help="Billing period YYYY-MM.")],

@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from helpers import D, R1, client, lines, price, query, usage, write_extracts
+from helpers import D, R1, bill, client, lines, price, query, usage, write_extracts
 
 
 def _billing(*args: str, home: Path, **env_overrides: str) -> subprocess.CompletedProcess:
@@ -78,3 +78,28 @@ def test_billing_nightly_then_charges_submit_runs_and_diff(tmp_path):
     assert done.returncode == 0 and "changed no invoice" in done.stdout
     done = _billing("charges", "submit", "--warehouse", str(wh), "--processor", "paypal", home=tmp_path)
     assert done.returncode == 2 and done.stderr.strip() == "billing: --processor must be stripe, ach or manual, got 'paypal'"
+
+
+def test_explain_shows_the_working_and_query_exports_csv(tmp_path):
+    ex = write_extracts(tmp_path / "ex", {
+        "resellers": [R1], "clients": [client("C1")],
+        "pricing": [price("sms", metered=True, unit_fee="0.10", max_units=3, cycle_fee="2.00")],
+        "usage_events": [usage("a", "C1", "sms", "2026-09-03T00:00:00Z", 4)],
+    })
+    wh = tmp_path / "wh"
+    bill(ex, wh, "2026-10")
+    ((invoice_id,),) = query(wh, "select invoice_id from invoices")
+    from transforms.reports import invoice_explained
+
+    _, rows = invoice_explained(wh, invoice_id)
+    usage_line = rows[1]
+    assert usage_line[:4] == (1, 2, "sms", "usage")
+    assert usage_line[4].startswith("3.000000 x 0.100000 = 0.30 (usage 2026-09-01 to 2026-10-01: Q 4.000000")
+    assert "blocked 1.000000" in usage_line[4] and "max_units=account" in usage_line[5]
+    assert "rows in force: account 2026-01-01" in usage_line[5]
+    done = _billing("query", "--warehouse", str(wh), "select invoice_id, total from invoices", "--format", "csv",
+                    home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"invoice_id,total\n{invoice_id},2.30\n"
+    done = _billing("explain", "--warehouse", str(wh), "--invoice", "INV-NOPE", home=tmp_path)
+    assert done.returncode == 2 and done.stderr.startswith("billing: no invoice INV-NOPE")

@@ -29,3 +29,15 @@ def runs_listed(warehouse: Path) -> tuple[list[str], list[tuple]]:
 
 def rerun_changes(warehouse: Path, period: str) -> tuple[list[str], list[tuple]]:
     return _query(warehouse, "rerun_changes", {"period": period})
+
+
+def invoice_explained(warehouse: Path, invoice_id: str) -> tuple[list[str], list[tuple]]:
+    return _query(warehouse, "invoice_explained", {"invoice_id": invoice_id})
+
+
+def ad_hoc(warehouse: Path, sql: str) -> duckdb.DuckDBPyConnection:
+    """An analyst's query against the warehouse views (read-only connection)."""
+    db = warehouse / VIEW_DB
+    if not db.exists():
+        raise NoWarehouse(f"no billing warehouse at {warehouse} (run `billing run` first)")
+    return duckdb.connect(str(db), read_only=True)

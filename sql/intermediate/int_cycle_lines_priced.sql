@@ -76,17 +76,19 @@ lines as (
     select
         reseller_id, client_id, item_code, line_type, line_order, currency, minor_unit,
         invoice_date, cycle_start, cycle_end as window_end, cycle_start as window_start,
-        line_quantity, unit_price, price_source, cycle_no,
+        line_quantity, unit_price, price_source, cycle_no, pricing_rows,
     from fee_lines
     union all by name
     select
         reseller_id, client_id, item_code, line_type, line_order, currency, minor_unit,
         invoice_date, cycle_start, window_end, window_start, line_quantity, unit_price, price_source, cycle_no,
+        pricing_rows,
     from usage_lines
     union all by name
     select
         reseller_id, client_id, item_code, line_type, line_order, currency, minor_unit,
         invoice_date, cycle_start, window_end, window_start, line_quantity, unit_price, price_source, cycle_no,
+        pricing_rows,
     from minimum_lines
 ),
 
@@ -103,7 +105,8 @@ final as (
             when 'minimum' then ' - minimum shortfall '
         end || strftime(lines.window_start, '%Y-%m-%d') || ' to ' || strftime(lines.window_end, '%Y-%m-%d')
             as description,
-        lines.price_source,
+        lines.price_source || '; rows in force: ' || coalesce(nullif(lines.pricing_rows, ''), 'none')
+            as price_source,
         lines.currency,
         items.sort_order * 10 + lines.line_order as line_sort,
         cast(lines.line_quantity as decimal(18, 6)) as quantity,

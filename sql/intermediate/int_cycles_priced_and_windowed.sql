@@ -57,6 +57,11 @@ priced as (
         coalesce(prices.min_units, 0) as min_units,
         coalesce(prices.min_units_source, 'default') as min_units_source,
         prices.valid_from as priced_from,
+        concat_ws(', ',
+            'account ' || strftime(prices.account_row_effective_from, '%Y-%m-%d'),
+            'group ' || strftime(prices.group_row_effective_from, '%Y-%m-%d'),
+            'client ' || strftime(prices.client_row_effective_from, '%Y-%m-%d')
+        ) as pricing_rows,
     from dated
     asof left join prices
         on prices.reseller_id = dated.reseller_id
