@@ -13,7 +13,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.charge_batch import charge_batch
-from transforms import pipeline
+from transforms import pipeline, reports
 
 
 def _is_os_error(task, task_run, state) -> bool:
@@ -66,7 +66,10 @@ def publish_run(
 
 
 @task(cache_policy=NO_CACHE)
-def report_summary(summary: pipeline.RunSummary) -> None:
+def report_summary(summary: pipeline.RunSummary, warehouse_dir: Path) -> None:
+    for name, rows in reports.period_tables(warehouse_dir, summary.period).items():
+        create_table_artifact(key=f"{name.replace('_', '-')}-{summary.period}", table=rows or [{"rows": 0}],
+                              description=f"{name.replace('_', ' ')} of {summary.period} after run {summary.run_id}")
     create_table_artifact(
         key=f"period-run-{summary.period}",
         table=[{
@@ -84,7 +87,7 @@ def _bill(extracts_dir: Path, warehouse_dir: Path, params, started_at: datetime)
         build_models(work_db, warehouse_dir, params)
         validate_outputs(work_db, params)
         summary = publish_run(work_db, warehouse_dir, params, started_at)
-    report_summary(summary)
+    report_summary(summary, warehouse_dir)
     return summary
 
 

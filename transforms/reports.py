@@ -41,3 +41,12 @@ def ad_hoc(warehouse: Path, sql: str) -> duckdb.DuckDBPyConnection:
     if not db.exists():
         raise NoWarehouse(f"no billing warehouse at {warehouse} (run `billing run` first)")
     return duckdb.connect(str(db), read_only=True)
+
+
+def period_tables(warehouse: Path, period: str) -> dict[str, list[dict]]:
+    """The run artifacts: invoice summary, revenue by item and rejects by reason."""
+    tables = {}
+    for report in ("invoice_summary", "revenue_by_item", "rejects_summary"):
+        columns, rows = _query(warehouse, report, {"period": period})
+        tables[report] = [{c: (str(v) if v is not None else "") for c, v in zip(columns, row)} for row in rows]
+    return tables
