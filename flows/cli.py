@@ -65,7 +65,9 @@ def run(
     as_of_date = _parse_date(as_of, "--as-of")
     if not extracts.is_dir():
         raise UsageProblem(f"--extracts folder not found: {extracts}")
-    _report(period, _run_flow(extracts, warehouse, period, as_of_date), warehouse)
+    with console.status(f"billing {period} (ingest, build, validate, publish)"):
+        summary = _run_flow(extracts, warehouse, period, as_of_date)
+    _report(period, summary, warehouse)
 
 
 def _report(billed: str, summary, warehouse: Path) -> None:
@@ -89,7 +91,9 @@ def nightly(
     _prefect_offline()
     from flows.period_run import nightly_run
 
-    _report(str(night), nightly_run(extracts.resolve(), warehouse.resolve(), night), warehouse)
+    with console.status(f"nightly run for {night} (billing, then the charge batch)"):
+        summary = nightly_run(extracts.resolve(), warehouse.resolve(), night)
+    _report(str(night), summary, warehouse)
 
 
 def _run_flow(extracts: Path, warehouse: Path, period: str, as_of: date | None, command: str = "run"):
@@ -177,7 +181,8 @@ def charges_submit(
     _prefect_offline()
     from flows.charge_batch import charge_batch
 
-    result = charge_batch(warehouse.resolve(), processor)
+    with console.status("submitting charges"):
+        result = charge_batch(warehouse.resolve(), processor)
     console.print("charge batch: " + ", ".join(f"{k} {v}" for k, v in result.items()))
 
 
