@@ -186,6 +186,18 @@ def charges_submit(
     console.print("charge batch: " + ", ".join(f"{k} {v}" for k, v in result.items()))
 
 
+@app.command()
+def serve(extracts: ExtractsOpt, warehouse: WarehouseOpt) -> None:
+    """Serve the nightly (02:00 UTC) and monthly-close (1st, 03:00 UTC) schedules of
+    prefect.yaml from this process, against the Prefect API in PREFECT_API_URL."""
+    _prefect_offline()
+    from prefect import serve as prefect_serve
+
+    from flows.deployments import declared
+
+    prefect_serve(*declared(extracts.resolve(), warehouse.resolve()))
+
+
 @app.command("runs")
 def list_runs(warehouse: WarehouseOpt) -> None:
     """List the runs of a warehouse, newest first, with what each changed."""

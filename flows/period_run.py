@@ -102,12 +102,24 @@ def period_run(
 
 
 @flow(name="nightly-run", log_prints=True)
-def nightly_run(extracts_dir: Path, warehouse_dir: Path, day: date, charge: bool = True) -> pipeline.RunSummary:
-    """The nightly work for one day: its bill dates, leads, prepaid and account status,
-    then that night's charge batch."""
+def nightly_run(
+    extracts_dir: Path, warehouse_dir: Path, day: date | None = None, charge: bool = True,
+) -> pipeline.RunSummary:
+    """The nightly work for one day (default: yesterday, UTC, for the 02:00 schedule): its
+    bill dates, leads, prepaid and account status, then that night's charge batch."""
     started_at = datetime.now(timezone.utc)
+    day = day or date.fromordinal(started_at.date().toordinal() - 1)
     params = pipeline.night_params(pipeline.make_run_id(started_at), day)
     summary = _bill(extracts_dir, warehouse_dir, params, started_at)
     if charge:
         charge_batch(warehouse_dir)
     return summary
+
+
+@flow(name="monthly-close", log_prints=True)
+def monthly_close(extracts_dir: Path, warehouse_dir: Path, period: str | None = None) -> pipeline.RunSummary:
+    """The month-end close (1st of the month): re-bill the month just ended as one period
+    run, so late extracts become adjustments (default: the previous month, UTC)."""
+    today = datetime.now(timezone.utc).date()
+    previous = date.fromordinal(today.replace(day=1).toordinal() - 1)
+    return period_run(extracts_dir, warehouse_dir, period or previous.strftime("%Y-%m"), today, "monthly-close")

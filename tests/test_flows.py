@@ -45,3 +45,25 @@ def test_a_period_run_publishes_its_summary_validation_and_revenue_artifacts(tmp
                               "validation-2026-10", "period-run-2026-10"}
     assert "unknown client C9" in str(artifacts["rejects-summary-2026-10"])
     assert "4.00" in str(artifacts["revenue-by-item-2026-10"])
+
+
+def test_the_deployments_of_prefect_yaml_register_with_their_schedules(tmp_path, harness):
+    from prefect.client.orchestration import get_client
+
+    from flows.deployments import declared
+
+    for deployment in declared(tmp_path / "ex", tmp_path / "wh"):
+        deployment.apply()
+
+    async def registered():
+        async with get_client() as client_:
+            found = {}
+            for name in ("nightly-run/nightly", "monthly-close/monthly-close"):
+                deployment = await client_.read_deployment_by_name(name)
+                found[name] = ([s.schedule.cron for s in deployment.schedules], deployment.parameters)
+            return found
+
+    found = asyncio.run(registered())
+    assert found["nightly-run/nightly"][0] == ["0 2 * * *"]
+    assert found["monthly-close/monthly-close"][0] == ["0 3 1 * *"]
+    assert found["nightly-run/nightly"][1]["warehouse_dir"] == str(tmp_path / "wh")
