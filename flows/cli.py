@@ -187,6 +187,20 @@ def charges_submit(
 
 
 @app.command()
+def report(
+    warehouse: WarehouseOpt,
+    period: Annotated[str, typer.Option("--period", help="Billing period YYYY-MM.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the HTML file.")] = Path("."),
+) -> None:
+    """One self-contained HTML report of a period, with charts."""
+    from transforms.period_report import write_report
+    from transforms.pipeline import period_bounds
+
+    period_bounds(period)
+    console.print(f"report: {write_report(warehouse, period, out)}")
+
+
+@app.command()
 def serve(extracts: ExtractsOpt, warehouse: WarehouseOpt) -> None:
     """Serve the nightly (02:00 UTC) and monthly-close (1st, 03:00 UTC) schedules of
     prefect.yaml from this process, against the Prefect API in PREFECT_API_URL."""

@@ -86,6 +86,7 @@ judged as (
         clients.client_id,
         clients.currency,
         clients.processor,
+        clients.group_id,
         params.status_date as as_of,
         cast(coalesce(balances.balance_owed, 0) as decimal(18, 2)) as balance_owed,
         cast(coalesce(overdue.past_due, 0) as decimal(18, 2)) as past_due,
@@ -114,6 +115,7 @@ final as (
         client_id,
         currency,
         processor,
+        group_id,
         strftime(as_of, '%Y-%m') as period,
         case
             when cancel_date <= as_of then 'cancelled'
