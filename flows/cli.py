@@ -5,7 +5,7 @@ Errors print one line on stderr and exit non-zero; no traceback reaches the user
 
 import os
 import sys
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 

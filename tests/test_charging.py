@@ -7,7 +7,6 @@ import subprocess
 import sys
 import time
 from datetime import date, datetime
-from decimal import Decimal
 
 import achkit
 import pytest

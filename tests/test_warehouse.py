@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import D, R1, bill, client, lines, price, query, usage, write_extracts
+from helpers import D, R1, bill, client, price, query, usage, write_extracts
 from transforms import models, reports, warehouse
 from transforms.pipeline import run_period
 
