@@ -57,6 +57,15 @@ def bill(extracts: Path, warehouse: Path, period: str, as_of: date | None = None
     return run_period(extracts, warehouse, period, as_of, datetime(2026, 11, 25, 12, 0, second), validate=validate)
 
 
+def bill_periods(folder: Path, tables: dict[str, list[dict]], periods=("2026-10",)) -> Path:
+    """Write the tables (R1 and client C1 unless given) and bill the periods in order."""
+    extracts = write_extracts(folder / "ex", {"resellers": [R1], "clients": [client("C1")], **tables})
+    warehouse = folder / "wh"
+    for second, period in enumerate(periods):
+        bill(extracts, warehouse, period, second=second)
+    return warehouse
+
+
 def query(warehouse: Path, sql: str, params=None) -> list[tuple]:
     con = duckdb.connect(str(warehouse / "billing.duckdb"), read_only=True)
     try:

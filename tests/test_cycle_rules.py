@@ -1,16 +1,10 @@
 """Edges of billing-rules.md section 3 (cycles, windows, trial, cancellation)."""
 
-from helpers import D, R1, bill, client, lines, price, query, usage, write_extracts
+from helpers import D, bill_periods, client, lines, price, query, usage
 
 
-def _bill(tmp_path, clients, pricing, events, periods, resellers=(R1,)):
-    ex = write_extracts(tmp_path / "ex", {
-        "resellers": list(resellers), "clients": clients, "pricing": pricing, "usage_events": events,
-    })
-    wh = tmp_path / "wh"
-    for second, period in enumerate(periods):
-        bill(ex, wh, period, second=second)
-    return wh
+def _bill(tmp_path, clients, pricing, events, periods):
+    return bill_periods(tmp_path, {"clients": clients, "pricing": pricing, "usage_events": events}, periods)
 
 
 def test_first_cycle_starts_on_the_first_bill_day_after_start_and_bills_fees_only(tmp_path):

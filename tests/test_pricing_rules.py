@@ -1,20 +1,11 @@
 """Edges of billing-rules.md section 2 (pricing hierarchy) with hand-worked values."""
 
-from helpers import D, R1, bill, client, lines, price, query, usage, write_extracts
+from helpers import D, bill_periods, client, lines, price, query, usage
 
 
 def _bill(tmp_path, pricing, events, clients=None, periods=("2026-10",), groups=None):
-    ex = write_extracts(tmp_path / "ex", {
-        "resellers": [R1],
-        "groups": groups or [],
-        "clients": clients or [client("C1")],
-        "pricing": pricing,
-        "usage_events": events,
-    })
-    wh = tmp_path / "wh"
-    for second, period in enumerate(periods):
-        bill(ex, wh, period, second=second)
-    return wh
+    return bill_periods(tmp_path, {"groups": groups or [], "clients": clients or [client("C1")],
+                                   "pricing": pricing, "usage_events": events}, periods)
 
 
 def test_a_row_applies_from_its_effective_from_day_including_a_cycle_start(tmp_path):

@@ -1,17 +1,11 @@
 """Edges of billing-rules.md section 4 (usage charges) and section 7 rounding."""
 
-from helpers import D, R1, bill, client, lines, price, query, usage, write_extracts
+from helpers import D, R1, bill, bill_periods, client, lines, price, query, usage, write_extracts
 
 
 def _bill(tmp_path, pricing, events, periods=("2026-10",), resellers=(R1,), clients=None):
-    ex = write_extracts(tmp_path / "ex", {
-        "resellers": list(resellers), "clients": clients or [client("C1")], "pricing": pricing,
-        "usage_events": events,
-    })
-    wh = tmp_path / "wh"
-    for second, period in enumerate(periods):
-        bill(ex, wh, period, second=second)
-    return wh
+    return bill_periods(tmp_path, {"resellers": list(resellers), "clients": clients or [client("C1")],
+                                   "pricing": pricing, "usage_events": events}, periods)
 
 
 def test_usage_equal_to_max_units_blocks_nothing(tmp_path):
