@@ -23,8 +23,8 @@ def test_a_period_run_equals_the_nightly_runs_of_its_days(tmp_path):
     ex = write_sample(tmp_path / "ex", n_clients=40, n_events=20_000)
     nightly, period = tmp_path / "nightly", tmp_path / "period"
     for day in range(1, 31):
-        run_night(ex, nightly, date(2026, 9, day), datetime(2026, 10, 1, 0, 0, day))
-    run_period(ex, period, "2026-09", date(2026, 9, 30), datetime(2026, 10, 1, 1))
+        run_night(ex, nightly, date(2026, 9, day), datetime(2026, 10, 1, 0, 0, day), validate=False)
+    run_period(ex, period, "2026-09", date(2026, 9, 30), datetime(2026, 10, 1, 1), validate=False)
     for table, sql in TABLES.items():
         rows = query(period, sql + " order by all")
         assert rows, table

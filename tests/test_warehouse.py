@@ -31,8 +31,8 @@ def _files(wh: Path, table: str) -> dict[str, bytes]:
 
 def test_same_extracts_give_byte_identical_line_files(tmp_path):
     ex = _e1(tmp_path / "ex")
-    run_period(ex, tmp_path / "a", "2026-10", date(2026, 10, 5), datetime(2026, 10, 5, 1))
-    run_period(ex, tmp_path / "b", "2026-10", date(2026, 10, 6), datetime(2026, 10, 6, 2))
+    run_period(ex, tmp_path / "a", "2026-10", date(2026, 10, 5), datetime(2026, 10, 5, 1), validate=False)
+    run_period(ex, tmp_path / "b", "2026-10", date(2026, 10, 6), datetime(2026, 10, 6, 2), validate=False)
     for table in ("invoice_lines", "usage_summary"):
         assert _files(tmp_path / "a", table) == _files(tmp_path / "b", table) != {}
     assert query(tmp_path / "a", "select invoice_id, total from invoices order by 1") == \
