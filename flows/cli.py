@@ -12,11 +12,11 @@ from typing import Annotated
 import click
 import duckdb
 import typer
+from rich.console import Console
+from rich.table import Table
 
 EXITS = (click.exceptions.Exit, typer.Exit)
 ABORTS = (click.exceptions.Abort, typer.Abort)
-from rich.console import Console
-from rich.table import Table
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
