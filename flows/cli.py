@@ -288,8 +288,8 @@ def main() -> None:
     """Console entry point: one line on stderr and a non-zero exit for any failure."""
     from transforms.extracts import ExtractError
     from transforms.pipeline import PeriodError
-    from transforms.validation import ValidationFailed
     from transforms.reports import NoWarehouse
+    from transforms.validation import ValidationFailed
     from transforms.warehouse import WarehouseBusy
 
     try:
