@@ -242,13 +242,13 @@ def query(
     out: Annotated[Path | None, typer.Option("--out", help="File for csv/parquet (csv: default stdout).")] = None,
 ) -> None:
     """Run SQL against the warehouse: a table on screen, CSV or a Parquet file."""
-    from transforms.reports import ad_hoc
+    from transforms.reports import read_only
 
     if output_format not in ("table", "csv", "parquet"):
         raise UsageProblem(f"--format must be table, csv or parquet, got {output_format!r}")
     if output_format == "parquet" and out is None:
         raise UsageProblem("--format parquet needs --out FILE")
-    con = ad_hoc(warehouse, sql)
+    con = read_only(warehouse)
     try:
         relation = con.sql(sql)
         if output_format == "table":

@@ -108,10 +108,3 @@ EXTRACT_TABLES: dict[str, ExtractTable] = {
 # Columns shown masked wherever the raw row is kept (rejects): card numbers never enter
 # the warehouse (data-contract.md "Extracts").
 MASKED_COLUMNS = {("clients", "processor_customer_ref")}
-
-# Key columns that may legitimately be empty (pricing rows at account level have no
-# group/client; a lead price with no type is the any-type price).
-NULLABLE_KEY_COLUMNS = {
-    "pricing": {"group_id", "client_id"},
-    "lead_price_levels": {"lead_type"},
-}

@@ -12,10 +12,7 @@ class NoWarehouse(Exception):
 
 
 def _query(warehouse: Path, report: str, params: dict) -> tuple[list[str], list[tuple]]:
-    db = warehouse / VIEW_DB
-    if not db.exists():
-        raise NoWarehouse(f"no billing warehouse at {warehouse} (run `billing run` first)")
-    con = duckdb.connect(str(db), read_only=True)
+    con = read_only(warehouse)
     try:
         result = con.execute((SQL_DIR / "reports" / f"{report}.sql").read_text(), params)
         return [c[0] for c in result.description], result.fetchall()
@@ -35,8 +32,8 @@ def invoice_explained(warehouse: Path, invoice_id: str) -> tuple[list[str], list
     return _query(warehouse, "invoice_explained", {"invoice_id": invoice_id})
 
 
-def ad_hoc(warehouse: Path, sql: str) -> duckdb.DuckDBPyConnection:
-    """An analyst's query against the warehouse views (read-only connection)."""
+def read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the warehouse views (for reports and analysts' queries)."""
     db = warehouse / VIEW_DB
     if not db.exists():
         raise NoWarehouse(f"no billing warehouse at {warehouse} (run `billing run` first)")
