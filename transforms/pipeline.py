@@ -129,8 +129,8 @@ def publish(
         if docs.exists():  # the run's Data Docs, already staged in place
             pub.put.extend(str(path.relative_to(work_db.parent)) for path in sorted(docs.rglob("*")) if path.is_file())
         counts = con.execute(
-            "select (select count(*) from invoices), (select count(*) from invoice_lines), "
-            "(select count(*) from rejects), (select sum(rows_read) from int_input_rows_reconciled)"
+            "select invoices_written, invoice_lines_written, rejects_written, "
+            "coalesce(list_sum(list_transform(row_counts, lambda c: c.rows_read)), 0) from runs"
         ).fetchone()
         pub.commit()
     finally:

@@ -44,8 +44,7 @@ PRIOR_COLUMNS = {
         "line_type": "varchar", "line_key": "varchar", "quantity": "decimal(18, 6)", "unit_price": "decimal(18, 6)",
         "amount": "decimal(18, 2)", "description": "varchar", "price_source": "varchar",
     },
-    "charges": {"charge_id": "varchar"},
-    # every charge and every attempt, for `charges submit` and lock-out on a declined charge
+    # every charge and every attempt: what a run already charged, `charges submit`, lock-out on a decline
     "all_charges": {
         "charge_id": "varchar", "idempotency_key": "varchar", "reseller_id": "varchar", "client_id": "varchar",
         "invoice_id": "varchar", "revision": "bigint", "processor": "varchar", "processor_customer_ref": "varchar",

@@ -14,7 +14,11 @@ clients as (
 ),
 
 due as (
-    select invoices.*, clients.processor, clients.processor_customer_ref
+    select
+        'CH-' || upper(left(md5(invoices.invoice_id || '#' || invoices.revision::varchar), 16)) as charge_id,
+        invoices.*,
+        clients.processor,
+        clients.processor_customer_ref,
     from invoices
     inner join clients using (reseller_id, client_id)
     where invoices.total > 0 and clients.processor <> 'manual'
@@ -22,7 +26,7 @@ due as (
 
 final as (
     select
-        'CH-' || upper(left(md5(due.invoice_id || '#' || due.revision::varchar), 16)) as charge_id,
+        due.charge_id,
         'billing-' || due.invoice_id || '-r' || due.revision::varchar as idempotency_key,
         due.reseller_id,
         due.client_id,
@@ -46,8 +50,7 @@ final as (
         due.issued_on as batch_date,
     from due
     cross join params
-    anti join prior_charges
-        on prior_charges.charge_id = 'CH-' || upper(left(md5(due.invoice_id || '#' || due.revision::varchar), 16))
+    anti join prior_all_charges using (charge_id)
 )
 
 select * from final
