@@ -57,6 +57,12 @@ def run(
     warehouse: WarehouseOpt,
     period: Annotated[str, typer.Option("--period", help="Billing period YYYY-MM.")],
     as_of: Annotated[str | None, typer.Option("--as-of", help="Run date for adjustments (default: today, UTC).")] = None,
+    partitions: Annotated[int, typer.Option(
+        "--partitions", help="Split the billing models into this many client partitions, run on Dask.")] = 1,
+    dask_address: Annotated[str | None, typer.Option(
+        "--dask-address", help="Scheduler of an existing Dask cluster (default: a LocalCluster on 127.0.0.1).")] = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", help="LocalCluster worker processes (default: partitions, at most the CPU count).")] = None,
 ) -> None:
     """Bill a period (or re-bill it: only differences are written, as new revisions)."""
     from transforms.pipeline import period_bounds
@@ -65,8 +71,13 @@ def run(
     as_of_date = _parse_date(as_of, "--as-of")
     if not extracts.is_dir():
         raise UsageProblem(f"--extracts folder not found: {extracts}")
+    if partitions < 1 or (workers is not None and workers < 1):
+        raise UsageProblem("--partitions and --workers must be at least 1")
+    if (dask_address or workers) and partitions == 1:
+        raise UsageProblem("--dask-address and --workers need --partitions 2 or more")
     with console.status(f"billing {period} (ingest, build, validate, publish)"):
-        summary = _run_flow(extracts, warehouse, period, as_of_date)
+        summary = _run_flow(extracts, warehouse, period, as_of_date, partition_count=partitions,
+                            dask_address=dask_address, workers=workers)
     _report(period, summary, warehouse)
 
 
@@ -96,11 +107,11 @@ def nightly(
     _report(str(night), summary, warehouse)
 
 
-def _run_flow(extracts: Path, warehouse: Path, period: str, as_of: date | None, command: str = "run"):
+def _run_flow(extracts: Path, warehouse: Path, period: str, as_of: date | None, command: str = "run", **scale):
     _prefect_offline()
     from flows.period_run import period_run
 
-    return period_run(extracts.resolve(), warehouse.resolve(), period, as_of, command)
+    return period_run(extracts.resolve(), warehouse.resolve(), period, as_of, command, **scale)
 
 
 @app.command()

@@ -5,15 +5,18 @@ paths, never DuckDB connections. Only I/O-bound tasks retry, and only on OS erro
 (a bad extract is not fixed by trying again).
 """
 
+import logging
+import os
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from prefect import flow, task
+from prefect import flow, task, unmapped
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.charge_batch import charge_batch
-from transforms import pipeline, reports
+from transforms import partitions, pipeline, reports
 
 
 def _is_os_error(task, task_run, state) -> bool:
@@ -34,6 +37,60 @@ def ingest_extracts(extracts_dir: Path, work_db: Path) -> int:
 @task(cache_policy=NO_CACHE)
 def build_models(work_db: Path, warehouse_dir: Path, params: pipeline.models.RunParams) -> None:
     pipeline.build(work_db, warehouse_dir, params)
+
+
+@task(cache_policy=NO_CACHE)
+def prepare_build(work_db: Path, warehouse_dir: Path, params: pipeline.models.RunParams) -> None:
+    pipeline.prepare(work_db, warehouse_dir, params)
+
+
+@task(cache_policy=NO_CACHE)
+def build_partition(work_db: Path, partition: int, partition_count: int, threads: int | None) -> Path:
+    return partitions.build_partition(work_db, partition, partition_count, threads)
+
+
+@task(cache_policy=NO_CACHE)
+def merge_partitions(work_db: Path, partition_dbs: list[Path]) -> None:
+    partitions.merge_partitions(work_db, partition_dbs)
+
+
+@flow(name="billing-partitions")
+def build_partitions(work_db: Path, partition_count: int, threads: int | None) -> list[Path]:
+    """Build every client partition in parallel on the flow's task runner (Dask)."""
+    futures = build_partition.map(work_db, range(partition_count), unmapped(partition_count), unmapped(threads))
+    return [future.result() for future in futures]
+
+
+@dataclass(frozen=True)
+class ScaleOut:
+    """How a run spreads its billing models: `partition_count` client partitions on a Dask
+    cluster at `dask_address`, or on a LocalCluster of `workers` processes bound to 127.0.0.1."""
+
+    partition_count: int = 1
+    dask_address: str | None = None
+    workers: int | None = None
+
+    def task_runner(self):
+        from prefect_dask import DaskTaskRunner
+
+        # Dask logs every worker start and stop at INFO; keep its warnings only (workers inherit the env)
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
+        logging.getLogger("distributed").setLevel(os.environ["DASK_LOGGING__DISTRIBUTED"].upper())
+        if self.dask_address:
+            return DaskTaskRunner(address=self.dask_address)
+        return DaskTaskRunner(cluster_kwargs={
+            "n_workers": self.local_workers, "threads_per_worker": 1, "processes": True,
+            "host": "127.0.0.1", "dashboard_address": None,
+        })
+
+    @property
+    def local_workers(self) -> int:
+        return self.workers or min(self.partition_count, os.cpu_count() or 1)
+
+    @property
+    def duckdb_threads(self) -> int | None:
+        """Local workers share this machine's cores; a remote worker uses all of its own."""
+        return None if self.dask_address else max(1, (os.cpu_count() or 1) // self.local_workers)
 
 
 @task(cache_policy=NO_CACHE)
@@ -81,10 +138,18 @@ def report_summary(summary: pipeline.RunSummary, warehouse_dir: Path) -> None:
     )
 
 
-def _bill(extracts_dir: Path, warehouse_dir: Path, params, started_at: datetime) -> pipeline.RunSummary:
+def _bill(
+    extracts_dir: Path, warehouse_dir: Path, params, started_at: datetime, scale: ScaleOut = ScaleOut(),
+) -> pipeline.RunSummary:
     with pipeline.run_workspace(warehouse_dir, params.run_id) as work_db:
         ingest_extracts(extracts_dir, work_db)
-        build_models(work_db, warehouse_dir, params)
+        if scale.partition_count > 1:
+            prepare_build(work_db, warehouse_dir, params)
+            built = build_partitions.with_options(task_runner=scale.task_runner())(
+                work_db, scale.partition_count, scale.duckdb_threads)
+            merge_partitions(work_db, built)
+        else:
+            build_models(work_db, warehouse_dir, params)
         validate_outputs(work_db, params)
         summary = publish_run(work_db, warehouse_dir, params, started_at)
     report_summary(summary, warehouse_dir)
@@ -94,11 +159,15 @@ def _bill(extracts_dir: Path, warehouse_dir: Path, params, started_at: datetime)
 @flow(name="period-run", log_prints=True)
 def period_run(
     extracts_dir: Path, warehouse_dir: Path, period: str, as_of: date | None = None, command: str = "run",
+    partition_count: int = 1, dask_address: str | None = None, workers: int | None = None,
+    started_at: datetime | None = None,
 ) -> pipeline.RunSummary:
-    """Bill (or re-bill) a period: every bill date of the month in one pass."""
-    started_at = datetime.now(timezone.utc)
+    """Bill (or re-bill) a period: every bill date of the month in one pass; with
+    partition_count > 1 the billing models run per client partition on Dask.
+    started_at (default: now) names the run; pass it to replay a run exactly."""
+    started_at = started_at or datetime.now(timezone.utc)
     params = pipeline.period_params(pipeline.make_run_id(started_at), period, as_of or started_at.date(), command)
-    return _bill(extracts_dir, warehouse_dir, params, started_at)
+    return _bill(extracts_dir, warehouse_dir, params, started_at, ScaleOut(partition_count, dask_address, workers))
 
 
 @flow(name="nightly-run", log_prints=True)

@@ -67,3 +67,49 @@ def test_the_deployments_of_prefect_yaml_register_with_their_schedules(tmp_path,
     assert found["nightly-run/nightly"][0] == ["0 2 * * *"]
     assert found["monthly-close/monthly-close"][0] == ["0 3 1 * *"]
     assert found["nightly-run/nightly"][1]["warehouse_dir"] == str(tmp_path / "wh")
+
+
+def test_a_period_run_split_over_two_local_dask_workers_writes_the_single_process_bytes(tmp_path, harness):
+    from datetime import date, datetime, timezone
+
+    from test_scale_out import published, run_records
+
+    from flows.period_run import period_run
+    from transforms.sample_data import write_sample
+
+    ex = write_sample(tmp_path / "ex", n_clients=40, n_events=10_000)
+    started = datetime(2026, 10, 1, 3, tzinfo=timezone.utc)
+    single = period_run(ex, tmp_path / "single", "2026-09", date(2026, 9, 30), started_at=started)
+    split = period_run(ex, tmp_path / "split", "2026-09", date(2026, 9, 30), started_at=started,
+                       partition_count=3, workers=2)
+    assert split.invoices == single.invoices > 0
+    assert published(tmp_path / "split") == published(tmp_path / "single")
+    assert run_records(tmp_path / "split") == run_records(tmp_path / "single")
+
+
+def test_a_period_run_uses_an_existing_dask_cluster_given_its_address(tmp_path, harness):
+    from datetime import date, datetime, timezone
+
+    from distributed import LocalCluster
+    from distributed.diagnostics.plugin import SchedulerPlugin
+    from test_scale_out import published
+
+    from flows.period_run import period_run
+    from transforms.sample_data import write_sample
+
+    ex = write_sample(tmp_path / "ex", n_clients=20, n_events=2_000)
+    started = datetime(2026, 10, 1, 3, tzinfo=timezone.utc)
+    period_run(ex, tmp_path / "single", "2026-09", date(2026, 9, 30), started_at=started)
+    class Finished(SchedulerPlugin):
+        keys: list[str] = []
+
+        def transition(self, key, start, finish, *args, **kwargs):
+            if finish == "memory":
+                self.keys.append(str(key))
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as cluster:
+        cluster.scheduler.add_plugin(Finished())
+        period_run(ex, tmp_path / "split", "2026-09", date(2026, 9, 30), started_at=started,
+                   partition_count=2, dask_address=cluster.scheduler_address)
+    assert len([key for key in Finished.keys if key.startswith("build_partition")]) == 2, Finished.keys
+    assert published(tmp_path / "split") == published(tmp_path / "single")

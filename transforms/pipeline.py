@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from transforms import extracts, models, validation, warehouse
+from transforms import extracts, models, partitions, validation, warehouse
 
 
 class PeriodError(ValueError):
@@ -71,12 +71,28 @@ def ingest(extracts_dir: Path, work_db: Path) -> list[extracts.ExtractFile]:
     return files
 
 
-def build(work_db: Path, warehouse_dir: Path, params: models.RunParams) -> None:
-    """Price the period against what the warehouse already holds for it."""
+def prepare(work_db: Path, warehouse_dir: Path, params: models.RunParams) -> None:
+    """Record the run's parameters and load what the warehouse already holds for the period."""
     con = models.connect(work_db)
     try:
         models.set_run_params(con, params)
         warehouse.load_prior(con, warehouse_dir, params.period)
+    finally:
+        con.close()
+
+
+def build(work_db: Path, warehouse_dir: Path, params: models.RunParams, partition_count: int = 1) -> None:
+    """Price the period against what the warehouse already holds for it.
+
+    partition_count > 1 builds the per-client models partition by partition, one after the
+    other (the Prefect flow runs them in parallel on Dask); the result is the same."""
+    prepare(work_db, warehouse_dir, params)
+    if partition_count > 1:
+        built = [partitions.build_partition(work_db, number, partition_count) for number in range(partition_count)]
+        partitions.merge_partitions(work_db, built)
+        return
+    con = models.connect(work_db)
+    try:
         models.build_billing(con)
     finally:
         con.close()
@@ -188,14 +204,14 @@ def run_workspace(warehouse_dir: Path, run_id: str) -> Iterator[Path]:
 
 def run_range(
     extracts_dir: Path, warehouse_dir: Path, params: models.RunParams, started_at: datetime,
-    finished_at: datetime | None = None, validate: bool = True,
+    finished_at: datetime | None = None, validate: bool = True, partition_count: int = 1,
 ) -> RunSummary:
     """Bill one range of days end to end; the warehouse changes only if every step succeeds.
 
     validate=False skips the GX suites (rule tests that bill hundreds of tiny runs)."""
     with run_workspace(warehouse_dir, params.run_id) as work_db:
         ingest(extracts_dir, work_db)
-        build(work_db, warehouse_dir, params)
+        build(work_db, warehouse_dir, params, partition_count)
         if validate:
             check(work_db, params)
         return publish(work_db, warehouse_dir, params, started_at, finished_at or started_at)
@@ -203,11 +219,11 @@ def run_range(
 
 def run_period(
     extracts_dir: Path, warehouse_dir: Path, period: str, as_of: date, started_at: datetime,
-    finished_at: datetime | None = None, command: str = "run", validate: bool = True,
+    finished_at: datetime | None = None, command: str = "run", validate: bool = True, partition_count: int = 1,
 ) -> RunSummary:
     """Bill (or re-bill) one period: what the nightly runs of all its days would do."""
     params = period_params(make_run_id(started_at), period, as_of, command)
-    return run_range(extracts_dir, warehouse_dir, params, started_at, finished_at, validate)
+    return run_range(extracts_dir, warehouse_dir, params, started_at, finished_at, validate, partition_count)
 
 
 def run_night(
