@@ -47,6 +47,10 @@ def test_command_line_errors_are_one_line_and_leave_no_warehouse(tmp_path):
          "--as-of must be a date"),
         (("run", "--extracts", str(ex), "--warehouse", str(wh), "--period", "2026-10", "--bogus"), "--bogus"),
         (("run", "--extracts", str(ex)), "--warehouse"),
+        (("run", "--extracts", str(ex), "--warehouse", str(wh), "--period", "2026-10", "--partitions", "0"),
+         "--partitions and --workers must be at least 1"),
+        (("run", "--extracts", str(ex), "--warehouse", str(wh), "--period", "2026-10", "--workers", "2"),
+         "--dask-address and --workers need --partitions 2 or more"),
     ]
     for args, message in cases:
         done = _billing(*args, home=tmp_path)
