@@ -47,6 +47,7 @@ AFTER_VALIDATION = {
 BILLING_MODELS = (
     "int_input_rows_reconciled",
     "int_clients_billable",
+    "int_usage_aggregated_daily",
     "int_prices_resolved_by_hierarchy",
     "int_prepaid_clients",
     "int_cycle_starts_listed",
@@ -148,12 +149,12 @@ def build_staging(con: duckdb.DuckDBPyConnection) -> None:
 
 def _build_deduplicated(con: duckdb.DuckDBPyConnection, table: str) -> None:
     spec = EXTRACT_TABLES[table]
+    # The label is the contract's key column names (code, never input), so a view can hold it
+    # as a literal; a view, because the validation reads it once: 10M events are not copied again.
     sql = _read("intermediate/int_rows_deduplicated.sql").format(
-        table=table, key_columns=", ".join(spec.key)
+        table=table, key_columns=", ".join(spec.key), key_label="'" + spec.key_label + "'"
     )
-    con.execute(
-        f"create or replace table int_{table}_deduplicated as {sql}", {"key_label": spec.key_label}
-    )
+    con.execute(f"create or replace view int_{table}_deduplicated as {sql}")
 
 
 def set_run_params(con: duckdb.DuckDBPyConnection, params: RunParams) -> None:

@@ -8,7 +8,8 @@
 -- less the bonus units used by all earlier cycles, never below 0: raising bonus_units later
 -- grants only the difference. A cycle of an item that is not enabled uses no allotment
 -- and bills nothing (its units stay in the usage summary). Only items with a pool list all
--- their cycles (has_full_history); the carry is walked over those, in cycle order.
+-- their cycles (has_full_history). While bonus_units stays the same the carry has a closed
+-- form (a running sum capped at the pool); a pool whose size changed is walked in cycle order.
 with recursive cycles as (
     select
         *,
@@ -27,7 +28,57 @@ split as (
     from cycles
 ),
 
-pool as (
+pool_pairs as (
+    select
+        reseller_id,
+        client_id,
+        item_code,
+        count(distinct greatest(coalesce(bonus_units, 0), 0)) = 1 as has_constant_pool,
+    from split
+    where has_full_history
+    group by reseller_id, client_id, item_code
+),
+
+-- a pool that stays B: bonus used through cycle n = min(excess of cycles 1..n, B)
+constant_through as (
+    select
+        split.reseller_id,
+        split.client_id,
+        split.item_code,
+        split.cycle_no,
+        cast(greatest(coalesce(split.bonus_units, 0), 0) as decimal(38, 6)) as bonus_cap,
+        cast(least(sum(split.excess_units) over by_pair, greatest(coalesce(split.bonus_units, 0), 0))
+            as decimal(38, 6)) as bonus_used_through,
+    from split
+    inner join pool_pairs using (reseller_id, client_id, item_code)
+    where pool_pairs.has_constant_pool
+    window by_pair as (
+        partition by split.reseller_id, split.client_id, split.item_code
+        order by split.cycle_no rows between unbounded preceding and current row
+    )
+),
+
+constant_pool as (
+    select
+        reseller_id,
+        client_id,
+        item_code,
+        cycle_no,
+        bonus_cap - coalesce(lag(bonus_used_through) over by_pair, 0) as bonus_available,
+        bonus_used_through - coalesce(lag(bonus_used_through) over by_pair, 0) as bonus_units_used,
+    from constant_through
+    window by_pair as (partition by reseller_id, client_id, item_code order by cycle_no)
+),
+
+-- a pool whose size changed is walked cycle by cycle (few pairs)
+walked_split as (
+    select split.*
+    from split
+    inner join pool_pairs using (reseller_id, client_id, item_code)
+    where not pool_pairs.has_constant_pool
+),
+
+walk as (
     select
         reseller_id,
         client_id,
@@ -36,28 +87,34 @@ pool as (
         cast(greatest(bonus_units, 0) as decimal(38, 6)) as bonus_available,
         cast(least(excess_units, greatest(bonus_units, 0)) as decimal(38, 6)) as bonus_units_used,
         cast(least(excess_units, greatest(bonus_units, 0)) as decimal(38, 6)) as bonus_used_through,
-    from split
-    where cycle_no = 1 and has_full_history
+    from walked_split
+    where cycle_no = 1
 
     union all
 
     select
-        pool.reseller_id,
-        pool.client_id,
-        pool.item_code,
-        split.cycle_no,
-        cast(greatest(split.bonus_units - pool.bonus_used_through, 0) as decimal(38, 6)) as bonus_available,
-        cast(least(split.excess_units, greatest(split.bonus_units - pool.bonus_used_through, 0))
+        walk.reseller_id,
+        walk.client_id,
+        walk.item_code,
+        walked_split.cycle_no,
+        cast(greatest(walked_split.bonus_units - walk.bonus_used_through, 0) as decimal(38, 6)) as bonus_available,
+        cast(least(walked_split.excess_units, greatest(walked_split.bonus_units - walk.bonus_used_through, 0))
             as decimal(38, 6)) as bonus_units_used,
-        cast(pool.bonus_used_through
-            + least(split.excess_units, greatest(split.bonus_units - pool.bonus_used_through, 0))
+        cast(walk.bonus_used_through
+            + least(walked_split.excess_units, greatest(walked_split.bonus_units - walk.bonus_used_through, 0))
             as decimal(38, 6)) as bonus_used_through,
-    from pool
-    inner join split
-        on split.reseller_id = pool.reseller_id
-        and split.client_id = pool.client_id
-        and split.item_code = pool.item_code
-        and split.cycle_no = pool.cycle_no + 1
+    from walk
+    inner join walked_split
+        on walked_split.reseller_id = walk.reseller_id
+        and walked_split.client_id = walk.client_id
+        and walked_split.item_code = walk.item_code
+        and walked_split.cycle_no = walk.cycle_no + 1
+),
+
+pool as (
+    select * from constant_pool
+    union all
+    select * exclude (bonus_used_through) from walk
 ),
 
 final as (

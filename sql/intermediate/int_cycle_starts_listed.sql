@@ -21,10 +21,6 @@ prices as (
     select * from int_prices_resolved_by_hierarchy
 ),
 
-params as (
-    select * from run_params
-),
-
 priced_pairs as (
     select
         reseller_id,
@@ -41,10 +37,8 @@ priced_pairs as (
 unpriced_usage_pairs as (
     select distinct events.reseller_id, events.client_id, events.item_code, 1 as min_months,
         1 as max_months, null::date as first_change, false as has_pool,
-    from int_usage_events_validated as events
-    cross join params
-    where events.reject_reason is null and not events.is_duplicate and events.occurred_at < params.range_end
-        and not exists (
+    from int_usage_aggregated_daily as events
+    where not exists (
             select 1 from priced_pairs
             where priced_pairs.reseller_id = events.reseller_id
                 and priced_pairs.client_id = events.client_id

@@ -5,11 +5,7 @@
 -- far being the running sum (`sum` items) or running peak (`max` items) of the cycle's
 -- usage after its trial; the day draws the increase, priced and rounded to the minor unit.
 -- Only cycles whose window starts on or after the client's prepaid_from are drawn.
-with params as (
-    select * from run_params
-),
-
-prepaid as (
+with prepaid as (
     select * from int_prepaid_clients
 ),
 
@@ -22,32 +18,23 @@ cycles as (
         and cycles.window_start >= prepaid.prepaid_from
 ),
 
-events as (
-    select events.reseller_id, events.client_id, events.item_code, events.occurred_at, events.quantity
-    from int_usage_events_validated as events
-    semi join prepaid using (reseller_id, client_id)
-    cross join params
-    where events.reject_reason is null and not events.is_duplicate and events.occurred_at < params.range_end
-),
-
 days as (
     select
         cycles.reseller_id,
         cycles.client_id,
         cycles.item_code,
         cycles.cycle_no,
-        cast(events.occurred_at as date) as usage_day,
-        sum(events.quantity) as day_sum,
-        max(events.quantity) as day_peak,
-    from events
+        daily.usage_day,
+        daily.day_sum,
+        daily.day_peak,
+    from int_usage_aggregated_daily as daily
     inner join cycles
-        on cycles.reseller_id = events.reseller_id
-        and cycles.client_id = events.client_id
-        and cycles.item_code = events.item_code
-        and events.occurred_at >= cycles.window_start
-        and events.occurred_at < cycles.window_end
-        and events.occurred_at >= cycles.trial_end
-    group by all
+        on cycles.reseller_id = daily.reseller_id
+        and cycles.client_id = daily.client_id
+        and cycles.item_code = daily.item_code
+        and daily.usage_day >= cycles.window_start
+        and daily.usage_day < cycles.window_end
+        and daily.usage_day >= cycles.trial_end
 ),
 
 cumulative as (

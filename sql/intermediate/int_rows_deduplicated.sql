@@ -1,6 +1,6 @@
 -- int_<table>_deduplicated: one row per staged input row of one extract table, with
 -- duplicate keys resolved (data-contract.md "Extracts"). A template: transforms/models.py
--- builds it once per extract table, filling in the table name and its key columns.
+-- builds it once per extract table as a view, filling in the table name, key columns and label.
 -- Rule: rows sharing a key with the same content count once (the first by file, line is
 -- kept, the others get is_duplicate); rows sharing a key with different content are all
 -- rejected. Keys are compared by a 64-bit hash first and exactly only among rows whose hash
@@ -40,7 +40,7 @@ final as (
             coalesce(
                 staged.reject_reason,
                 case when suspect_verdicts.is_conflicting then
-                    'conflicting duplicate ' || $key_label
+                    'conflicting duplicate ' || {key_label}
                     || ': another row has the same key with different values'
                 end
             ) as reject_reason

@@ -4,7 +4,7 @@
 -- add the window's usage, `max` items take its peak snapshot. Usage before the item's trial
 -- end (start_date + trial_days) is free: it is counted as trial units and left out of Q;
 -- for a `max` item Q is the peak among snapshots at or after the trial end, trial units the
--- peak before it. Events are aggregated straight into their window (one pass over events).
+-- peak before it. The day rows of int_usage_aggregated_daily are summed into their window.
 with params as (
     select * from run_params
 ),
@@ -20,32 +20,39 @@ items as (
     select reseller_id, item_code, aggregation from int_items_offered_by_resellers
 ),
 
-events as (
-    select events.reseller_id, events.client_id, events.item_code, events.occurred_at, events.quantity
-    from int_usage_events_validated as events
-    cross join params
-    where events.reject_reason is null and not events.is_duplicate and events.occurred_at < params.range_end
+days as (
+    select * from int_usage_aggregated_daily
+),
+
+-- each day falls in the window that starts last on or before it (windows of an item do not
+-- overlap); an as-of join finds it without pairing the day with every cycle of its item
+dated as (
+    select
+        cycles.cycle_no,
+        cycles.trial_end,
+        days.*,
+    from days
+    asof inner join cycles
+        on cycles.reseller_id = days.reseller_id
+        and cycles.client_id = days.client_id
+        and cycles.item_code = days.item_code
+        and days.usage_day >= cycles.window_start
+    where days.usage_day < cycles.window_end
 ),
 
 per_cycle as (
     select
-        cycles.reseller_id,
-        cycles.client_id,
-        cycles.item_code,
-        cycles.cycle_no,
-        sum(events.quantity) filter (where events.occurred_at >= cycles.trial_end) as paid_sum,
-        sum(events.quantity) filter (where events.occurred_at < cycles.trial_end) as trial_sum,
-        max(events.quantity) filter (where events.occurred_at >= cycles.trial_end) as paid_peak,
-        max(events.quantity) filter (where events.occurred_at < cycles.trial_end) as trial_peak,
-        count(*) as event_count,
-    from events
-    inner join cycles
-        on cycles.reseller_id = events.reseller_id
-        and cycles.client_id = events.client_id
-        and cycles.item_code = events.item_code
-        and events.occurred_at >= cycles.window_start
-        and events.occurred_at < cycles.window_end
-    group by all
+        reseller_id,
+        client_id,
+        item_code,
+        cycle_no,
+        sum(day_sum) filter (where usage_day >= trial_end) as paid_sum,
+        sum(day_sum) filter (where usage_day < trial_end) as trial_sum,
+        max(day_peak) filter (where usage_day >= trial_end) as paid_peak,
+        max(day_peak) filter (where usage_day < trial_end) as trial_peak,
+        sum(event_count) as event_count,
+    from dated
+    group by reseller_id, client_id, item_code, cycle_no
 ),
 
 final as (
