@@ -19,6 +19,8 @@ from transforms import models
 
 WHOLE_MODELS = ("int_input_rows_reconciled", "rejects")
 PARTITION_MODELS = tuple(name for name in models.BILLING_MODELS if name not in WHOLE_MODELS)
+# the partitions' tables merged back (a view model lives only where its reader was built)
+MERGED_MODELS = tuple(name for name in PARTITION_MODELS if name not in models.VIEW_MODELS)
 
 
 def partition_path(work_db: Path, partition: int) -> Path:
@@ -57,7 +59,7 @@ def merge_partitions(work_db: Path, partition_dbs: list[Path]) -> None:
     try:
         for number, path in enumerate(partition_dbs):
             con.execute(f"attach $path as partition_{number} (read_only)", {"path": str(path)})
-        for name in PARTITION_MODELS:
+        for name in MERGED_MODELS:
             union = " union all by name ".join(
                 f"select * from partition_{number}.main.{name}" for number in range(len(partition_dbs))
             )

@@ -5,8 +5,8 @@ new clients in trial and one cancellation, every standard item priced at mixed l
 price change mid-period, a disabled item, a bonus pool), two custom items, prepaid clients
 (every 10th), lead price levels with sales and returns, manual items, payments (every third
 client never pays, so lock-out shows), and `n_events` usage events over July-September
-2026 (Parquet), plus a handful of bad rows (CSV) so the rejects output has something to
-show. Same arguments -> same files.
+2026 (Parquet, typed: occurred_at a UTC timestamp, quantity a decimal), plus a handful of
+bad rows (CSV) so the rejects output has something to show. Same arguments -> same files.
 """
 
 import csv
@@ -213,10 +213,10 @@ copy (
             'E' || lpad(n::varchar, 8, '0') as event_id,
             picked.client_id,
             picked.item_code,
-            strftime(picked.usage_from + to_microseconds(
-                (h_when % (epoch_us(picked.usage_to) - epoch_us(picked.usage_from)))::bigint),
-                '%Y-%m-%dT%H:%M:%SZ') as occurred_at,
-            (shape.low + h_qty % (shape.high - shape.low + 1))::varchar as quantity,
+            cast(picked.usage_from + to_microseconds(
+                (h_when % (epoch_us(picked.usage_to) - epoch_us(picked.usage_from)))::bigint) as timestamptz)
+                as occurred_at,
+            cast(shape.low + h_qty % (shape.high - shape.low + 1) as decimal(18, 6)) as quantity,
         from picked
         inner join sample_shapes as shape using (item_code)
         where picked.usage_to > picked.usage_from

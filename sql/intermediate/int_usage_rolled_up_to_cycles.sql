@@ -24,35 +24,25 @@ days as (
     select * from int_usage_aggregated_daily
 ),
 
--- each day falls in the window that starts last on or before it (windows of an item do not
--- overlap); an as-of join finds it without pairing the day with every cycle of its item
-dated as (
+per_cycle as (
     select
+        cycles.reseller_id,
+        cycles.client_id,
+        cycles.item_code,
         cycles.cycle_no,
-        cycles.trial_end,
-        days.*,
+        sum(days.day_sum) filter (where days.usage_day >= cycles.trial_end) as paid_sum,
+        sum(days.day_sum) filter (where days.usage_day < cycles.trial_end) as trial_sum,
+        max(days.day_peak) filter (where days.usage_day >= cycles.trial_end) as paid_peak,
+        max(days.day_peak) filter (where days.usage_day < cycles.trial_end) as trial_peak,
+        sum(days.event_count) as event_count,
     from days
-    asof inner join cycles
+    inner join cycles
         on cycles.reseller_id = days.reseller_id
         and cycles.client_id = days.client_id
         and cycles.item_code = days.item_code
         and days.usage_day >= cycles.window_start
-    where days.usage_day < cycles.window_end
-),
-
-per_cycle as (
-    select
-        reseller_id,
-        client_id,
-        item_code,
-        cycle_no,
-        sum(day_sum) filter (where usage_day >= trial_end) as paid_sum,
-        sum(day_sum) filter (where usage_day < trial_end) as trial_sum,
-        max(day_peak) filter (where usage_day >= trial_end) as paid_peak,
-        max(day_peak) filter (where usage_day < trial_end) as trial_peak,
-        sum(event_count) as event_count,
-    from dated
-    group by reseller_id, client_id, item_code, cycle_no
+        and days.usage_day < cycles.window_end
+    group by all
 ),
 
 final as (
