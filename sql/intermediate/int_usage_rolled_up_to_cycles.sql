@@ -34,7 +34,7 @@ per_cycle as (
         sum(days.day_sum) filter (where days.usage_day < cycles.trial_end) as trial_sum,
         max(days.day_peak) filter (where days.usage_day >= cycles.trial_end) as paid_peak,
         max(days.day_peak) filter (where days.usage_day < cycles.trial_end) as trial_peak,
-        sum(days.event_count) as event_count,
+        cast(sum(days.event_count) as bigint) as event_count,
     from days
     inner join cycles
         on cycles.reseller_id = days.reseller_id
