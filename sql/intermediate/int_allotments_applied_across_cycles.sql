@@ -10,17 +10,45 @@
 -- and bills nothing (its units stay in the usage summary). Only items with a pool list all
 -- their cycles (has_full_history). While bonus_units stays the same the carry has a closed
 -- form (a running sum capped at the pool); a pool whose size changed is walked in cycle order.
-with recursive cycles as (
+with recursive params as (
+    select * from run_params
+),
+
+priced as (
+    select cycles.*
+    from int_cycles_priced_and_windowed as cycles
+    cross join params
+    where cycles.window_start < params.range_end
+),
+
+rolled as (
+    select * from int_usage_rolled_up_to_cycles
+),
+
+cycles as (  -- the few pricing columns the split needs (the table, so `priced` is read once)
     select
-        *,
-        case when is_enabled and max_units is not null then greatest(quantity - max_units, 0) else 0 end
-            as blocked_units,
-    from int_usage_rolled_up_to_cycles
+        rolled.*,
+        options.is_enabled,
+        options.has_full_history,
+        options.max_units,
+        options.included_units,
+        options.bonus_units,
+        case when options.is_enabled and options.max_units is not null
+            then greatest(rolled.quantity - options.max_units, 0) else 0 end as blocked_units,
+    from rolled
+    inner join int_cycles_priced_and_windowed as options using (reseller_id, client_id, item_code, cycle_no)
 ),
 
 split as (
     select
-        *,
+        reseller_id,
+        client_id,
+        item_code,
+        cycle_no,
+        is_enabled,
+        has_full_history,
+        bonus_units,
+        blocked_units,
         case when is_enabled then least(quantity - blocked_units, included_units) else 0 end
             as included_units_used,
         case when is_enabled then quantity - blocked_units - least(quantity - blocked_units, included_units)
@@ -119,12 +147,20 @@ pool as (
 
 final as (
     select
-        split.* exclude (excess_units),
+        priced.*,
+        rolled.aggregation,
+        rolled.quantity,
+        rolled.trial_units,
+        rolled.event_count,
+        split.blocked_units,
+        split.included_units_used,
         case when split.is_enabled then coalesce(pool.bonus_available, split.bonus_units) else 0 end
             as bonus_available,
         coalesce(pool.bonus_units_used, 0) as bonus_units_used,
         split.excess_units - coalesce(pool.bonus_units_used, 0) as billable_units,
-    from split
+    from priced
+    inner join rolled using (reseller_id, client_id, item_code, cycle_no)
+    inner join split using (reseller_id, client_id, item_code, cycle_no)
     left join pool using (reseller_id, client_id, item_code, cycle_no)
 )
 

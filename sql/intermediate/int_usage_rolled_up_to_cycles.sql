@@ -5,12 +5,21 @@
 -- end (start_date + trial_days) is free: it is counted as trial units and left out of Q;
 -- for a `max` item Q is the peak among snapshots at or after the trial end, trial units the
 -- peak before it. The day rows of int_usage_aggregated_daily are summed into their window.
+-- Keys and quantities only: int_allotments_applied_across_cycles joins the cycle's pricing
+-- back once, so its many columns are not carried through every join.
 with params as (
     select * from run_params
 ),
 
 cycles as (
-    select cycles.*
+    select
+        cycles.reseller_id,
+        cycles.client_id,
+        cycles.item_code,
+        cycles.cycle_no,
+        cycles.window_start,
+        cycles.window_end,
+        cycles.trial_end,
     from int_cycles_priced_and_windowed as cycles
     cross join params
     where cycles.window_start < params.range_end
@@ -47,7 +56,10 @@ per_cycle as (
 
 final as (
     select
-        cycles.*,
+        cycles.reseller_id,
+        cycles.client_id,
+        cycles.item_code,
+        cycles.cycle_no,
         items.aggregation,
         cast(coalesce(
             case when items.aggregation = 'max' then per_cycle.paid_peak else per_cycle.paid_sum end, 0
