@@ -30,8 +30,21 @@ def _is_os_error(task, task_run, state) -> bool:
 
 
 @task(retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=_is_os_error, cache_policy=NO_CACHE)
-def ingest_extracts(extracts_dir: Path, work_db: Path) -> int:
-    return len(pipeline.ingest(extracts_dir, work_db))
+def find_unchanged_run(extracts_dir: Path, warehouse_dir: Path, params: pipeline.models.RunParams):
+    return pipeline.find_unchanged(extracts_dir, warehouse_dir, params)
+
+
+@task(retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=_is_os_error, cache_policy=NO_CACHE)
+def ingest_extracts(extracts_dir: Path, work_db: Path, files: list) -> int:
+    return len(pipeline.ingest(extracts_dir, work_db, files))
+
+
+@task(retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=_is_os_error, cache_policy=NO_CACHE)
+def publish_unchanged_run(
+    work_db: Path, warehouse_dir: Path, params: pipeline.models.RunParams, previous_run_id: str, started_at: datetime,
+) -> pipeline.RunSummary:
+    return pipeline.publish_unchanged(work_db, warehouse_dir, params, previous_run_id, started_at,
+                                      datetime.now(timezone.utc))
 
 
 @task(cache_policy=NO_CACHE)
@@ -142,18 +155,26 @@ def _bill(
     extracts_dir: Path, warehouse_dir: Path, params, started_at: datetime, scale: ScaleOut = ScaleOut(),
 ) -> pipeline.RunSummary:
     with pipeline.run_workspace(warehouse_dir, params.run_id) as work_db:
-        ingest_extracts(extracts_dir, work_db)
-        if scale.partition_count > 1:
-            prepare_build(work_db, warehouse_dir, params)
-            built = build_partitions.with_options(task_runner=scale.task_runner())(
-                work_db, scale.partition_count, scale.duckdb_threads)
-            merge_partitions(work_db, built)
+        files, previous_run_id = find_unchanged_run(extracts_dir, warehouse_dir, params)
+        if previous_run_id:  # nothing it reads changed since that run: record the run, bill nothing
+            summary = publish_unchanged_run(work_db, warehouse_dir, params, previous_run_id, started_at)
         else:
-            build_models(work_db, warehouse_dir, params)
-        validate_outputs(work_db, params)
-        summary = publish_run(work_db, warehouse_dir, params, started_at)
+            ingest_extracts(extracts_dir, work_db, files)
+            _build(work_db, warehouse_dir, params, scale)
+            validate_outputs(work_db, params)
+            summary = publish_run(work_db, warehouse_dir, params, started_at)
     report_summary(summary, warehouse_dir)
     return summary
+
+
+def _build(work_db: Path, warehouse_dir: Path, params, scale: ScaleOut) -> None:
+    if scale.partition_count > 1:
+        prepare_build(work_db, warehouse_dir, params)
+        built = build_partitions.with_options(task_runner=scale.task_runner())(
+            work_db, scale.partition_count, scale.duckdb_threads)
+        merge_partitions(work_db, built)
+    else:
+        build_models(work_db, warehouse_dir, params)
 
 
 @flow(name="period-run", log_prints=True)

@@ -55,13 +55,41 @@ def test_an_unchanged_rerun_changes_no_invoice_line_or_summary_file(tmp_path):
     wh = tmp_path / "wh"
     bill(ex, wh, "2026-10")
     before = _snapshot(wh)
-    summary = bill(ex, wh, "2026-10", second=1)
+    # a later as-of date: the period is recomputed in full (see the next test), and still nothing changes
+    summary = bill(ex, wh, "2026-10", as_of=date(2026, 10, 30), second=1)
     after = _snapshot(wh)
     assert summary.invoices == 0 and summary.invoice_lines == 0
     for name, content in before.items():
         if name.startswith(("invoices/", "invoice_lines/", "usage_summary/")):
             assert after[name] == content, name
     assert query(wh, "select count(*) from runs") == [(2,)]
+    assert query(wh, "select count(*) from runs where validation like 'unchanged since%'") == [(0,)]
+
+
+def test_a_rerun_with_nothing_changed_is_recorded_without_recomputing(tmp_path):
+    ex = _e1(tmp_path / "ex")
+    wh = tmp_path / "wh"
+    first = bill(ex, wh, "2026-10")
+    before = _snapshot(wh)
+    again = bill(ex, wh, "2026-10", second=1)  # same files, range, as-of date, code and warehouse
+    assert (again.invoices, again.invoice_lines, again.rejects, again.rows_read) == (0, 0, 0, first.rows_read)
+    after = _snapshot(wh)
+    assert {name: content for name, content in after.items() if not name.startswith(("runs/", "billing.duckdb"))} \
+        == {name: content for name, content in before.items() if not name.startswith(("runs/", "billing.duckdb"))}
+    records = query(wh, "select run_id, validation, input_files, row_counts, invoices_written from runs "
+                        "order by started_at")
+    assert records[1][1] == f"unchanged since {first.run_id}: {records[0][1]}"
+    assert records[1][2:4] == records[0][2:4] and records[1][4] == 0 < records[0][4]
+
+    # anything a run reads changing means a full run: an extract file ...
+    _e1(ex, extra_events=[usage("e3", "C1", "emails", "2026-09-20T08:00:00Z", 1000)])
+    changed = bill(ex, wh, "2026-10", second=2)
+    assert changed.invoices == 1  # C1 owes 1000 x 0.0015 = 1.50 more (E9)
+    # ... or the warehouse (another period's run adds ledger entries this period reads)
+    assert bill(ex, wh, "2026-10", second=3).invoices == 0
+    bill(ex, wh, "2026-11", second=4)
+    bill(ex, wh, "2026-10", second=5)
+    assert query(wh, "select count(*) from runs where validation like 'unchanged since%'") == [(2,)]
 
 
 def test_e9_late_usage_then_a_price_correction_become_adjustment_revisions(tmp_path):

@@ -47,9 +47,10 @@ AFTER_VALIDATION = {
 BILLING_MODELS = (
     "int_input_rows_reconciled",
     "int_clients_billable",
-    "int_usage_aggregated_daily",
     "int_prices_resolved_by_hierarchy",
     "int_prepaid_clients",
+    "int_clients_listed_for_range",
+    "int_usage_aggregated_daily",
     "int_cycle_starts_listed",
     "int_cycles_priced_and_windowed",
     "int_usage_rolled_up_to_cycles",

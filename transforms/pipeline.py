@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from transforms import extracts, models, partitions, validation, warehouse
+from transforms import extracts, models, partitions, unchanged, validation, warehouse
 
 
 class PeriodError(ValueError):
@@ -54,9 +54,12 @@ class RunSummary:
     changed_files: int
 
 
-def ingest(extracts_dir: Path, work_db: Path) -> list[extracts.ExtractFile]:
-    """Read every extract file, then type, deduplicate and validate each table."""
-    files = extracts.list_extract_files(extracts_dir)
+def ingest(
+    extracts_dir: Path, work_db: Path, files: list[extracts.ExtractFile] | None = None,
+) -> list[extracts.ExtractFile]:
+    """Read every extract file (listed and hashed here unless given), then type,
+    deduplicate and validate each table."""
+    files = extracts.list_extract_files(extracts_dir) if files is None else files
     con = models.connect(work_db)
     try:
         extracts.load_raw_tables(con, files)
@@ -144,14 +147,56 @@ def publish(
         docs = work_db.parent / "data_docs"
         if docs.exists():  # the run's Data Docs, already staged in place
             pub.put.extend(str(path.relative_to(work_db.parent)) for path in sorted(docs.rglob("*")) if path.is_file())
-        counts = con.execute(
-            "select invoices_written, invoice_lines_written, rejects_written, "
-            "coalesce(list_sum(list_transform(row_counts, lambda c: c.rows_read)), 0) from runs"
-        ).fetchone()
+        counts = con.execute(_RUN_COUNTS).fetchone()
+        files = [extracts.ExtractFile(table, Path(path), sha256) for table, path, sha256
+                 in con.execute("select table_name, path, sha256 from input_files order by rowid").fetchall()]
+        pub.commit()
+    finally:
+        con.close()
+    unchanged.remember(warehouse_dir, params, unchanged.inputs_key(files, params))
+    return RunSummary(params.run_id, params.period, *counts, changed_files=len(pub.put) + len(pub.delete))
+
+
+def find_unchanged(
+    extracts_dir: Path, warehouse_dir: Path, params: models.RunParams,
+) -> tuple[list[extracts.ExtractFile], str | None]:
+    """The extract files, and the earlier run whose published result this run would
+    reproduce exactly (same files, range, as-of date, code and warehouse), if any."""
+    files = extracts.list_extract_files(extracts_dir)
+    return files, unchanged.published_by(warehouse_dir, params, unchanged.inputs_key(files, params))
+
+
+def publish_unchanged(
+    work_db: Path, warehouse_dir: Path, params: models.RunParams, previous_run_id: str,
+    started_at: datetime, finished_at: datetime,
+) -> RunSummary:
+    """Record a run that would change nothing: the earlier run's record (its input files,
+    row counts and validation) under this run's id, with no invoice or line written."""
+    con = models.connect(work_db)
+    try:
+        earlier = warehouse_dir / "runs" / f"period={params.period}" / f"{previous_run_id}.parquet"
+        con.execute(
+            "create or replace table runs as select * replace ("
+            "$run_id as run_id, $command as command, $as_of::date as as_of, 0::bigint as invoices_written, "
+            "0::bigint as invoice_lines_written, 'unchanged since ' || run_id || ': ' || validation as validation, "
+            "$started_at::timestamp as started_at, $finished_at::timestamp as finished_at) "
+            "from read_parquet($earlier, hive_partitioning = false)",
+            {"run_id": params.run_id, "command": params.command, "as_of": params.as_of,
+             "started_at": started_at, "finished_at": finished_at, "earlier": str(earlier)},
+        )
+        pub = warehouse.Publication(warehouse_dir, warehouse.staging_dir(warehouse_dir, params.run_id))
+        pub.stage_query(con, f"runs/period={params.period}/{params.run_id}.parquet", "select * from runs", {})
+        counts = con.execute(_RUN_COUNTS).fetchone()
         pub.commit()
     finally:
         con.close()
     return RunSummary(params.run_id, params.period, *counts, changed_files=len(pub.put) + len(pub.delete))
+
+
+_RUN_COUNTS = (
+    "select invoices_written, invoice_lines_written, rejects_written, "
+    "coalesce(list_sum(list_transform(row_counts, lambda c: c.rows_read)), 0) from runs"
+)
 
 
 _RUN_RECORD = """
@@ -210,7 +255,11 @@ def run_range(
 
     validate=False skips the GX suites (rule tests that bill hundreds of tiny runs)."""
     with run_workspace(warehouse_dir, params.run_id) as work_db:
-        ingest(extracts_dir, work_db)
+        files, previous_run_id = find_unchanged(extracts_dir, warehouse_dir, params)
+        if previous_run_id:
+            return publish_unchanged(work_db, warehouse_dir, params, previous_run_id, started_at,
+                                     finished_at or started_at)
+        ingest(extracts_dir, work_db, files)
         build(work_db, warehouse_dir, params, partition_count)
         if validate:
             check(work_db, params)

@@ -9,12 +9,7 @@
 -- of a prepaid client, list every cycle up to the range's end (has_full_history), because
 -- the pool and the prepaid balance carry from the first one.
 with recursive clients as (
-    select
-        int_clients_billable.*,
-        int_prepaid_clients.client_id is not null as is_prepaid,
-    from int_clients_billable
-    left join int_prepaid_clients using (reseller_id, client_id)
-    where period_bill_no >= 0 or (int_prepaid_clients.client_id is not null and horizon_bill_no >= 0)
+    select * from int_clients_listed_for_range
 ),
 
 prices as (

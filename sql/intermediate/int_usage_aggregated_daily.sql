@@ -2,9 +2,14 @@
 -- the range's end (billing-rules.md sections 1, 3, 6): the day's sum, its peak snapshot and
 -- its event count. Every boundary the rules draw through usage (window start and end, trial
 -- end, cancel date, prepaid_from) is a date, i.e. a UTC midnight, so billing these day rows
--- gives exactly what billing the events one by one would; the events are read once, here.
+-- gives exactly what billing the events one by one would; the events are read once, here,
+-- for the clients whose cycles the run lists.
 with params as (
     select * from run_params
+),
+
+listed as (
+    select reseller_id, client_id from int_clients_listed_for_range
 ),
 
 events as (
@@ -15,6 +20,7 @@ events as (
         events.quantity,
         cast(events.occurred_at as date) as usage_day,
     from int_usage_events_validated as events
+    semi join listed using (reseller_id, client_id)
     cross join params
     where events.reject_reason is null and not events.is_duplicate and events.occurred_at < params.range_end
 ),

@@ -1,0 +1,68 @@
+"""Recognise a re-run whose result is already published.
+
+A run's outputs are a function of its extract files, its range and as-of date, the code
+(sql/, transforms/, expectations/) and what the warehouse held before it. After a run
+publishes, it records a fingerprint of all of these, the warehouse as its own publication
+left it. A later run of the same range whose fingerprint is the same would recompute the
+same rows and write no invoice, line or charge file, so it only adds its record to `runs`
+(with the earlier run's counts and validation). Anything else that touched the warehouse
+since (another period's run, a charge batch) changes the fingerprint, and the run is done in
+full. The record lives in `_run_state/`; losing it only costs a full run.
+"""
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from transforms.extracts import ExtractFile
+from transforms.warehouse import JOURNAL, VIEW_DB
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE_DIR = "_run_state"
+# Written by every run whatever it bills, so they are not part of what a run reads.
+NOT_STATE = {"runs", "data_docs", STATE_DIR, VIEW_DB, JOURNAL}
+
+
+def inputs_key(files: list[ExtractFile], params) -> str:
+    """The extract files (path and content), the range and as-of date, and the code."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps([[f.table, str(f.path), f.sha256] for f in files]).encode())
+    digest.update(f"{params.range_start}|{params.range_end}|{params.as_of}".encode())
+    for folder, pattern in (("sql", "**/*.sql"), ("transforms", "*.py"), ("expectations", "*.json")):
+        for path in sorted((ROOT / folder).glob(pattern)):
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _fingerprint(warehouse: Path, key: str) -> str:
+    digest = hashlib.sha256(key.encode())
+    if warehouse.exists():
+        for path in sorted(warehouse.rglob("*")):
+            relative = path.relative_to(warehouse)
+            if path.is_file() and relative.parts[0] not in NOT_STATE:
+                stat = path.stat()
+                digest.update(f"{relative}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _state_file(warehouse: Path, params) -> Path:
+    return warehouse / STATE_DIR / f"{params.range_start}_{params.range_end}.json"
+
+
+def remember(warehouse: Path, params, key: str) -> None:
+    """After a run's commit: what it read, and the warehouse as it left it."""
+    target = _state_file(warehouse, params)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_suffix(".tmp")
+    temp.write_text(json.dumps({"run_id": params.run_id, "fingerprint": _fingerprint(warehouse, key)}))
+    os.replace(temp, target)
+
+
+def published_by(warehouse: Path, params, key: str) -> str | None:
+    """The run whose published result this run would reproduce exactly, if any."""
+    state = _state_file(warehouse, params)
+    if not state.exists():
+        return None
+    recorded = json.loads(state.read_text())
+    return recorded["run_id"] if recorded["fingerprint"] == _fingerprint(warehouse, key) else None
