@@ -69,7 +69,7 @@ def test_an_unchanged_rerun_changes_no_invoice_line_or_summary_file(tmp_path):
 def test_a_rerun_with_nothing_changed_is_recorded_without_recomputing(tmp_path):
     ex = _e1(tmp_path / "ex")
     wh = tmp_path / "wh"
-    first = bill(ex, wh, "2026-10")
+    first = bill(ex, wh, "2026-10", validate=True)  # only a validated result is ever reused
     before = _snapshot(wh)
     again = bill(ex, wh, "2026-10", second=1)  # same files, range, as-of date, code and warehouse
     assert (again.invoices, again.invoice_lines, again.rejects, again.rows_read) == (0, 0, 0, first.rows_read)
@@ -83,12 +83,16 @@ def test_a_rerun_with_nothing_changed_is_recorded_without_recomputing(tmp_path):
 
     # anything a run reads changing means a full run: an extract file ...
     _e1(ex, extra_events=[usage("e3", "C1", "emails", "2026-09-20T08:00:00Z", 1000)])
-    changed = bill(ex, wh, "2026-10", second=2)
+    changed = bill(ex, wh, "2026-10", second=2, validate=True)
     assert changed.invoices == 1  # C1 owes 1000 x 0.0015 = 1.50 more (E9)
     # ... or the warehouse (another period's run adds ledger entries this period reads)
     assert bill(ex, wh, "2026-10", second=3).invoices == 0
     bill(ex, wh, "2026-11", second=4)
     bill(ex, wh, "2026-10", second=5)
+    assert query(wh, "select count(*) from runs where validation like 'unchanged since%'") == [(2,)]
+    # a result that did not pass the suites is never reused
+    bill(ex, wh, "2026-10", as_of=date(2026, 10, 29), second=6)
+    bill(ex, wh, "2026-10", as_of=date(2026, 10, 29), second=7)
     assert query(wh, "select count(*) from runs where validation like 'unchanged since%'") == [(2,)]
 
 

@@ -150,10 +150,12 @@ def publish(
         counts = con.execute(_RUN_COUNTS).fetchone()
         files = [extracts.ExtractFile(table, Path(path), sha256) for table, path, sha256
                  in con.execute("select table_name, path, sha256 from input_files order by rowid").fetchall()]
+        validated = con.execute("select count(*) from validation_summary").fetchone()[0] > 0
         pub.commit()
     finally:
         con.close()
-    unchanged.remember(warehouse_dir, params, unchanged.inputs_key(files, params))
+    if validated:  # a later run may reuse only a result that passed the suites
+        unchanged.remember(warehouse_dir, params, unchanged.inputs_key(files, params))
     return RunSummary(params.run_id, params.period, *counts, changed_files=len(pub.put) + len(pub.delete))
 
 
