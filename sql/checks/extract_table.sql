@@ -9,8 +9,10 @@ with used as (
     where reject_reason is null and not is_duplicate
 ),
 
+-- distinct keys by a grouping (it can spill to disk; count(distinct) over 100M keys cannot)
 counts as (
-    select count(*) as used_rows, count(distinct _key_hash) as distinct_keys from used
+    select coalesce(sum(rows_with_key), 0)::bigint as used_rows, count(*) as distinct_keys
+    from (select count(*) as rows_with_key from used group by _key_hash)
 )
 
 select sampled.* exclude (_key_hash), counts.*
