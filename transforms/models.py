@@ -101,6 +101,7 @@ def connect(db_path: Path | str = ":memory:") -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with the macros; BILLING_DUCKDB_MEMORY_LIMIT (e.g. 2GB) caps it."""
     con = duckdb.connect(str(db_path))
     con.execute("set TimeZone = 'UTC'")
+    con.execute("set enable_progress_bar = false")  # Dask workers would print it into the run's output
     memory_limit = os.environ.get("BILLING_DUCKDB_MEMORY_LIMIT")
     if memory_limit:
         con.execute("set memory_limit = $limit", {"limit": memory_limit})
