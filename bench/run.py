@@ -74,13 +74,14 @@ def _commit() -> str:
 def _prefect_startup() -> float:
     """Seconds for a fresh process to run an empty flow on Prefect's ephemeral API (not part
     of the run timings above: the benchmark calls the pipeline functions directly)."""
-    env = dict(os.environ, PREFECT_HOME=tempfile.mkdtemp(), PREFECT_SERVER_ANALYTICS_ENABLED="false",
-               DO_NOT_TRACK="1", PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="90",
-               PREFECT_LOGGING_LEVEL="CRITICAL")
-    began = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "from prefect import flow\nflow(lambda: None, name='startup')()"],
-                   env=env, check=True, capture_output=True)
-    return time.perf_counter() - began
+    with tempfile.TemporaryDirectory() as home:
+        env = dict(os.environ, PREFECT_HOME=home, PREFECT_SERVER_ANALYTICS_ENABLED="false",
+                   DO_NOT_TRACK="1", PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="90",
+                   PREFECT_LOGGING_LEVEL="CRITICAL")
+        began = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "from prefect import flow\nflow(lambda: None, name='startup')()"],
+                       env=env, check=True, capture_output=True)
+        return time.perf_counter() - began
 
 
 def main() -> None:
