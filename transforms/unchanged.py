@@ -15,6 +15,8 @@ import json
 import os
 from pathlib import Path
 
+import duckdb
+
 from transforms.extracts import ExtractFile
 from transforms.warehouse import JOURNAL, VIEW_DB
 
@@ -25,10 +27,11 @@ NOT_STATE = {"runs", "data_docs", STATE_DIR, VIEW_DB, JOURNAL}
 
 
 def inputs_key(files: list[ExtractFile], params) -> str:
-    """The extract files (path and content), the range and as-of date, and the code."""
+    """The extract files (path and content), the range and as-of date, and the code (with
+    the DuckDB version, which writes the Parquet bytes)."""
     digest = hashlib.sha256()
     digest.update(json.dumps([[f.table, str(f.path), f.sha256] for f in files]).encode())
-    digest.update(f"{params.range_start}|{params.range_end}|{params.as_of}".encode())
+    digest.update(f"{params.range_start}|{params.range_end}|{params.as_of}|duckdb {duckdb.__version__}".encode())
     for folder, pattern in (("sql", "**/*.sql"), ("transforms", "*.py"), ("expectations", "*.json")):
         for path in sorted((ROOT / folder).glob(pattern)):
             digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
