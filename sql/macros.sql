@@ -81,3 +81,8 @@ create or replace macro option_source(client_value, group_value, account_value) 
 -- A stable invoice id: the same reseller, client, kind and date always give the same id.
 create or replace macro invoice_id_for(reseller_id, client_id, kind, invoice_date) as
     'INV-' || upper(left(md5(concat_ws('|', reseller_id, client_id, kind, strftime(invoice_date, '%Y-%m-%d'))), 16));
+
+-- A ledger entry's id: the same entry proposed again (by a re-run or a resubmission) has
+-- the same id, so the ledger can tell it already holds it.
+create or replace macro ledger_entry_id_for(entry_type, reseller_id, client_id, reference) as
+    'LE-' || upper(left(md5(concat_ws('|', entry_type, reseller_id, client_id, reference)), 16));

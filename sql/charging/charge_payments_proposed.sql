@@ -2,7 +2,7 @@
 -- (billing-rules.md section 9: results come back into the ledger); posted through the
 -- ledger template like every other entry, so an entry is never posted twice.
 select
-    'LE-' || upper(left(md5(concat_ws('|', 'charge_payment', reseller_id, client_id, charge_id)), 16)) as entry_id,
+    ledger_entry_id_for('charge_payment', reseller_id, client_id, charge_id) as entry_id,
     reseller_id,
     client_id,
     'charge_payment' as entry_type,

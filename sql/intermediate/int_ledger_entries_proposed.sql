@@ -46,7 +46,7 @@ payment_entries as (
 
 entries as (
     select
-        'LE-' || upper(left(md5(concat_ws('|', entry_type, reseller_id, client_id, reference)), 16)) as entry_id,
+        ledger_entry_id_for(entry_type, reseller_id, client_id, reference) as entry_id,
         *,
     from (
         select * from invoice_entries
