@@ -76,6 +76,7 @@ def submit(
         warehouse.recover(warehouse_dir)
         con = models.connect()
         warehouse.load_prior(con, warehouse_dir, "*")
+        models.build_model(con, "stg_currency_minor_units")
         due = con.execute((SQL_DIR / "charges_due.sql").read_text(), {"processor": processor, "today": today})
         columns = [c[0] for c in due.description]
         rows = [dict(zip(columns, values)) for values in due.fetchall()]
@@ -91,7 +92,7 @@ def submit(
                 continue
             charge = Charge(row["charge_id"], row["idempotency_key"], row["reseller_id"], row["client_id"],
                             row["invoice_id"], row["revision"], row["processor_customer_ref"], row["amount"],
-                            row["currency"])
+                            row["currency"], row["minor_unit"])
             # in flight or errored: the processor may have acted on it, so look before sending
             unsure = row["state"] in ("in_flight", "error")
             attempt_no = row["attempts_made"] if unsure else row["attempts_made"] + 1

@@ -12,10 +12,6 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-ZERO_DECIMAL = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV",
-                "XAF", "XOF", "XPF"}
-
-
 class ProcessorUnavailable(Exception):
     """The processor could not be reached or answered with a server error: retry later."""
 
@@ -31,6 +27,7 @@ class Charge:
     processor_customer_ref: str
     amount: Decimal
     currency: str
+    minor_unit: int  # the currency's decimals (sql/staging/stg_currency_minor_units.sql)
 
 
 @dataclass(frozen=True)
@@ -40,9 +37,9 @@ class Outcome:
     message: str
 
 
-def minor_units(amount: Decimal, currency: str) -> int:
-    """An amount in the currency's smallest unit (cents), as processors want it."""
-    return int(amount if currency.upper() in ZERO_DECIMAL else amount * 100)
+def minor_units(charge: Charge) -> int:
+    """The charge's amount in its currency's smallest unit (cents), as processors want it."""
+    return int(charge.amount.scaleb(charge.minor_unit))
 
 
 class StripeProcessor:
@@ -99,7 +96,7 @@ class StripeProcessor:
                     "invoice_id": charge.invoice_id, "revision": str(charge.revision)}
         intent = self._call(
             self._client.payment_intents.create,
-            {"amount": minor_units(charge.amount, charge.currency), "currency": charge.currency.lower(),
+            {"amount": minor_units(charge), "currency": charge.currency.lower(),
              "customer": charge.processor_customer_ref, "payment_method": methods.data[0].id,
              "metadata": metadata},
             {"idempotency_key": charge.idempotency_key},
@@ -188,7 +185,7 @@ def nacha_file(entries, origin_routing: str, company_id: str, company_name: str,
         )
         batch_hash = batch_debit = count = 0
         for charge, routing, account in [e for e in entries if e[0].reseller_id == reseller]:
-            cents = minor_units(charge.amount, charge.currency)
+            cents = minor_units(charge)
             count += 1
             records.append(
                 "627" + routing + f"{account:17.17}" + f"{cents:010d}" + f"{charge.charge_id[-15:]:15.15}"

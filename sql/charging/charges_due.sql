@@ -7,7 +7,12 @@
 --     processor first, and send only if it has no trace of the charge;
 --   declined -> retried 1, 3 and 7 days after the 1st, 2nd and 3rd decline, then left declined;
 --   succeeded -> nothing.
-with attempts as (
+-- minor_unit: the currency's decimals, so processors get the amount in its smallest unit.
+with currencies as (
+    select * from stg_currency_minor_units
+),
+
+attempts as (
     select
         charge_id,
         count(*) filter (where outcome = 'declined') as declines,
@@ -21,6 +26,7 @@ with attempts as (
 final as (
     select
         charges.*,
+        coalesce(currencies.minor_unit, 2) as minor_unit,
         coalesce(attempts.last_outcome, 'pending') as state,
         coalesce(attempts.attempts, 0) as attempts_made,
         coalesce(attempts.declines, 0) as declines,
@@ -31,6 +37,7 @@ final as (
         end as retry_on,
     from prior_all_charges as charges
     left join attempts using (charge_id)
+    left join currencies using (currency)
 )
 
 select *
