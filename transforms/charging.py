@@ -135,7 +135,7 @@ def _count(summary: SubmitSummary, outcome: Outcome) -> None:
 
 def _publish(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, now: datetime) -> None:
     """Mirror the attempt log into the charges table and post payments to the ledger."""
-    warehouse.load_prior(con, warehouse_dir, "*")
+    warehouse.load_prior(con, warehouse_dir, "*", tables=("charge_attempts",))  # the rest is as loaded
     con.execute("""
         create or replace table charges_state as
         select charge_id, arg_max(outcome, event_no) as status, max(attempt_no) as attempts,

@@ -129,10 +129,13 @@ def _partition_files(warehouse: Path, table: str, period: str) -> list[Path]:
     return sorted((warehouse / table).glob(f"reseller_id=*/period={period}/*.parquet"))
 
 
-def load_prior(con: duckdb.DuckDBPyConnection, warehouse: Path, period: str) -> None:
+def load_prior(
+    con: duckdb.DuckDBPyConnection, warehouse: Path, period: str, tables: tuple[str, ...] | None = None,
+) -> None:
     """`prior_<table>`: what is already published: every invoice revision of the period, and
-    the whole ledger."""
-    for table, columns in PRIOR_COLUMNS.items():
+    the whole ledger (or, given `tables`, just those, reloaded)."""
+    for table in tables or PRIOR_COLUMNS:
+        columns = PRIOR_COLUMNS[table]
         ddl = ", ".join(f"{name} {type_}" for name, type_ in columns.items())
         con.execute(f"create or replace table prior_{table} ({ddl})")
         source = SOURCE_TABLE.get(table, table)
@@ -144,7 +147,8 @@ def load_prior(con: duckdb.DuckDBPyConnection, warehouse: Path, period: str) -> 
                 "from read_parquet($files, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)",
                 {"files": files},
             )
-    _load_prior_row_counts(con, warehouse, period)
+    if tables is None:
+        _load_prior_row_counts(con, warehouse, period)
 
 
 def _load_prior_row_counts(con: duckdb.DuckDBPyConnection, warehouse: Path, period: str) -> None:
