@@ -141,7 +141,7 @@ def publish(
             f"create or replace table runs as {_RUN_RECORD}", {"started_at": started_at, "finished_at": finished_at}
         )
         pub.stage_query(
-            con, f"runs/period={params.period}/{params.run_id}.parquet", "select * exclude (period) from runs", {}
+            con, warehouse.run_record_path(params.period, params.run_id), "select * exclude (period) from runs", {}
         )
         warehouse.stage_schemas(pub, con)
         docs = work_db.parent / "data_docs"
@@ -176,7 +176,7 @@ def publish_unchanged(
     row counts and validation) under this run's id, with no invoice or line written."""
     con = models.connect(work_db)
     try:
-        earlier = warehouse_dir / "runs" / f"period={params.period}" / f"{previous_run_id}.parquet"
+        earlier = warehouse_dir / warehouse.run_record_path(params.period, previous_run_id)
         con.execute(
             "create or replace table runs as select * replace ("
             "$run_id as run_id, $command as command, $as_of::date as as_of, 0::bigint as invoices_written, "
@@ -187,7 +187,7 @@ def publish_unchanged(
              "started_at": started_at, "finished_at": finished_at, "earlier": str(earlier)},
         )
         pub = warehouse.Publication(warehouse_dir, warehouse.staging_dir(warehouse_dir, params.run_id))
-        pub.stage_query(con, f"runs/period={params.period}/{params.run_id}.parquet", "select * from runs", {})
+        pub.stage_query(con, warehouse.run_record_path(params.period, params.run_id), "select * from runs", {})
         counts = con.execute(_RUN_COUNTS).fetchone()
         pub.commit()
     finally:

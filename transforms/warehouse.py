@@ -151,6 +151,11 @@ def load_prior(
         _load_prior_row_counts(con, warehouse, period)
 
 
+def run_record_path(period: str, run_id: str) -> str:
+    """Where a run's record lives, relative to the warehouse."""
+    return f"runs/period={period}/{run_id}.parquet"
+
+
 def _load_prior_row_counts(con: duckdb.DuckDBPyConnection, warehouse: Path, period: str) -> None:
     """`prior_row_counts`: rows read per extract table by the last run of the period."""
     con.execute("create or replace table prior_row_counts (table_name varchar, rows_read bigint)")
