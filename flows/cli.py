@@ -187,7 +187,9 @@ def charges_submit(
     """Send pending charges (retrying declines on schedule) and write manual invoice documents."""
     if processor not in (None, "stripe", "ach", "manual"):
         raise UsageProblem(f"--processor must be stripe, ach or manual, got {processor!r}")
-    if not (warehouse / "billing.duckdb").exists():
+    from transforms.warehouse import VIEW_DB
+
+    if not (warehouse / VIEW_DB).exists():
         raise UsageProblem(f"no billing warehouse at {warehouse}")
     _prefect_offline()
     from flows.charge_batch import charge_batch

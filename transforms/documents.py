@@ -7,8 +7,7 @@ import html
 import os
 from pathlib import Path
 
-import duckdb
-
+from transforms.reports import read_only
 from transforms.warehouse import VIEW_DB
 
 STYLE = (
@@ -22,7 +21,7 @@ def write_documents(warehouse_dir: Path) -> list[Path]:
     """Write the missing documents of manual clients' invoices; return the new files."""
     if not (warehouse_dir / VIEW_DB).exists():
         return []
-    con = duckdb.connect(str(warehouse_dir / VIEW_DB), read_only=True)
+    con = read_only(warehouse_dir)
     try:
         manual = con.execute("""
             with manual_clients as (
