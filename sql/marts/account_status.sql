@@ -4,8 +4,8 @@
 --   past_due: payments and credits settle the oldest-due invoices first; what is still
 --     unpaid of an invoice whose due date is before the status date is past due.
 --   status: cancelled (cancel date on or before the day) > locked (lockout_when_owing on
---     the `account` item and something past due, or a declined charge while owing) > trial (the account item's trial not
---     over) > active. locked_since = the first day past due of the oldest unpaid invoice.
+--     the `account` item and something past due, or a declined charge while owing) > trial
+--     (the account item's trial not over) > active. locked_since = the first day past due of the oldest unpaid invoice.
 with params as (
     select * from run_params
 ),
@@ -129,7 +129,7 @@ final as (
                 then 'past due ' || past_due::varchar || ' ' || currency || ' since '
                     || strftime(oldest_due_date + interval 1 day, '%Y-%m-%d')
             when is_lockout_when_owing and declined_charges > 0 and balance_owed > 0
-                then declined_charges::varchar || ' declined charge(s)' 
+                then declined_charges::varchar || ' declined charge(s)'
             when as_of < trial_end then 'trial until ' || strftime(trial_end, '%Y-%m-%d')
         end as reason,
         balance_owed,
