@@ -190,3 +190,29 @@ def test_manual_clients_get_an_invoice_document_and_no_charge(tmp_path):
                      "total 100.00 USD", "Balance on your account: 100.00 USD"):
         assert expected in html, expected
     assert documents.write_documents(wh) == []  # written once
+
+
+def test_processors_get_amounts_in_the_currency_smallest_unit(tmp_path):
+    """12.34 USD is 1234 cents; 1500 JPY is 1500 yen (JPY has no minor unit); the currency's
+    decimals come from the stg_currency_minor_units seed."""
+    from decimal import Decimal
+
+    from transforms import models, warehouse
+    from transforms.processors import Charge, minor_units
+
+    con = models.connect()
+    warehouse.load_prior(con, tmp_path / "empty-warehouse", "*")
+    models.build_model(con, "stg_currency_minor_units")
+    con.execute("insert into prior_all_charges (charge_id, processor, currency, amount) values "
+                "('CH-USD', 'stripe', 'USD', 12.34), ('CH-JPY', 'stripe', 'JPY', 1500)")
+    due = con.execute((charging.SQL_DIR / "charges_due.sql").read_text(), {"processor": None, "today": date(2026, 10, 1)})
+    columns = [c[0] for c in due.description]
+    rows = {row["charge_id"]: row for row in (dict(zip(columns, values)) for values in due.fetchall())}
+    assert {charge_id: row["minor_unit"] for charge_id, row in rows.items()} == {"CH-USD": 2, "CH-JPY": 0}
+    amounts = {
+        charge_id: minor_units(Charge(charge_id, "key", "R1", "C1", "INV", 1, "cus", row["amount"], row["currency"],
+                                      row["minor_unit"]))
+        for charge_id, row in rows.items()
+    }
+    assert amounts == {"CH-USD": 1234, "CH-JPY": 1500}
+    assert minor_units(Charge("CH", "key", "R1", "C1", "INV", 1, "cus", Decimal("0.05"), "EUR", 2)) == 5
