@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from transforms.sqltext import literal, scan_path
 from transforms.contract import EXTRACT_TABLES, MASKED_COLUMNS, ExtractTable
 
 
@@ -50,11 +51,6 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _literal(text: str) -> str:
-    """A file path as a SQL string literal (paths come from our own directory listing)."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def load_raw_tables(con: duckdb.DuckDBPyConnection, files: list[ExtractFile]) -> None:
@@ -110,11 +106,11 @@ def _csv_select(con, table: ExtractTable, f: ExtractFile, index: int) -> str:
         f"create or replace table {data} as select * from read_csv($path, header = true, "
         f"all_varchar = true, delim = ',', quote = '\"', escape = '\"', store_rejects = true, "
         f"rejects_table = '{rejects}', rejects_scan = '{scans}')",
-        {"path": str(f.path)},
+        {"path": scan_path(f.path)},
     )
     header = [row[0] for row in con.execute(f"describe {data}").fetchall()]
     projection = _projection(table, f, header, data)
-    path = _literal(str(f.path))
+    path = literal(str(f.path))
     # A good record's line = its ordinal + 1 (header) + the rejected lines before it.
     good = (
         f"select {projection}, {path} as _source_file, "
@@ -137,13 +133,13 @@ def _csv_select(con, table: ExtractTable, f: ExtractFile, index: int) -> str:
 
 
 def _parquet_select(con, table: ExtractTable, f: ExtractFile) -> str:
-    path = _literal(str(f.path))
+    path = literal(str(f.path))
     header = [
         row[0]
-        for row in con.execute("describe select * from read_parquet($path)", {"path": str(f.path)}).fetchall()
+        for row in con.execute("describe select * from read_parquet($path)", {"path": scan_path(f.path)}).fetchall()
     ]
     projection = _projection(table, f, header, "p")
     return (
         f"select {projection}, {path} as _source_file, p.file_row_number + 1 as _source_line, "
-        f"null::varchar as _malformed from read_parquet({path}, file_row_number = true) as p"
+        f"null::varchar as _malformed from read_parquet({literal(scan_path(f.path))}, file_row_number = true) as p"
     )
