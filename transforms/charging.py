@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from transforms import models, warehouse
+from transforms.sqltext import literal, scan_path
 from transforms.processors import AchFileProcessor, Charge, Outcome, ProcessorUnavailable, StripeProcessor
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql" / "charging"
@@ -58,7 +59,7 @@ class _AttemptLog:
             f"copy (select $charge_id::varchar as charge_id, $event_no::bigint as event_no, "
             f"$attempt_no::bigint as attempt_no, $outcome::varchar as outcome, $reference::varchar as "
             f"processor_reference, $message::varchar as message, $at::timestamp as attempted_at) "
-            f"to {warehouse._literal(str(temp))} (format parquet)",
+            f"to {literal(str(temp))} (format parquet)",
             {"charge_id": row["charge_id"], "event_no": event_no, "attempt_no": attempt_no, "outcome": outcome,
              "reference": reference, "message": message, "at": self.now.replace(tzinfo=None)},
         )
@@ -151,7 +152,8 @@ def _publish(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, now: datetime)
     """)
     con.execute(f"create or replace table charge_payments as {(SQL_DIR / 'charge_payments_proposed.sql').read_text()}")
     models.build_ledger(con, "charge_payments")
-    pub = warehouse.Publication(warehouse_dir, warehouse.staging_dir(warehouse_dir, now.strftime("submit-%Y%m%dT%H%M%S%f")))
+    submit_id = now.strftime("submit-%Y%m%dT%H%M%S%f")
+    pub = warehouse.Publication(warehouse_dir, warehouse.staging_dir(warehouse_dir, submit_id), submit_id)
     try:
         for path in sorted((warehouse_dir / "charges").glob("reseller_id=*/period=*/data.parquet")):
             relative = str(path.relative_to(warehouse_dir))
@@ -161,11 +163,12 @@ def _publish(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, now: datetime)
                     coalesce(s.attempts, c.attempts) as attempts,
                     coalesce(s.processor_reference, c.processor_reference) as processor_reference
                 )
-                from read_parquet({warehouse._literal(str(path))}, hive_partitioning = false) c
+                from read_parquet({literal(scan_path(path))}, hive_partitioning = false) c
                 left join charges_state s using (charge_id)
                 order by charge_id""", {})
         warehouse.stage_partitioned(pub, con, "ledger", None)  # ledger entries are appended: no range
         pub.commit()
         warehouse.refresh_views(warehouse_dir)  # the attempt log is new files, outside the commit
     finally:
-        shutil.rmtree(pub.staging, ignore_errors=True)
+        if not warehouse.is_publishing(warehouse_dir):  # else the next command finishes the moves
+            shutil.rmtree(pub.staging, ignore_errors=True)

@@ -6,6 +6,8 @@ run id, the as-of date and the timestamps.
 """
 
 import calendar
+import json
+import logging
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +15,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from transforms.sqltext import scan_path
 from transforms import extracts, models, partitions, unchanged, validation, warehouse
+
+
+log = logging.getLogger(__name__)
 
 
 class PeriodError(ValueError):
@@ -125,10 +131,15 @@ def check(work_db: Path, params: models.RunParams) -> validation.ValidationRepor
 def publish(
     work_db: Path, warehouse_dir: Path, params: models.RunParams, started_at: datetime, finished_at: datetime,
 ) -> RunSummary:
-    """Stage the changed partitions, the run record and the views; then commit them at once."""
+    """Stage the changed partitions, the run record and the views; then commit them at once.
+
+    Idempotent: called again for a run that already passed its commit point (a retry after a
+    failure past it), it finishes that publication and stages nothing anew."""
+    if _committed(warehouse_dir, params):
+        return _finished(warehouse_dir, params)
     con = models.connect(work_db)
     try:
-        pub = warehouse.Publication(warehouse_dir, warehouse.staging_dir(warehouse_dir, params.run_id))
+        pub = warehouse.Publication(warehouse_dir, warehouse.staging_dir(warehouse_dir, params.run_id), params.run_id)
         for table in warehouse.PARTITIONED_TABLES:
             warehouse.stage_partitioned(pub, con, table, params)
         pub.stage_query(
@@ -145,18 +156,56 @@ def publish(
         )
         warehouse.stage_schemas(pub, con)
         docs = work_db.parent / "data_docs"
-        if docs.exists():  # the run's Data Docs, already staged in place
-            pub.put.extend(str(path.relative_to(work_db.parent)) for path in sorted(docs.rglob("*")) if path.is_file())
-        counts = con.execute(_RUN_COUNTS).fetchone()
+        if docs.exists():  # the run's Data Docs, already staged in place; nice to have, never essential
+            pub.optional.extend(
+                str(path.relative_to(work_db.parent)) for path in sorted(docs.rglob("*")) if path.is_file())
         files = [extracts.ExtractFile(table, Path(path), sha256) for table, path, sha256
                  in con.execute("select table_name, path, sha256 from input_files order by rowid").fetchall()]
         validated = con.execute("select count(*) from validation_summary").fetchone()[0] > 0
-        pub.commit()
     finally:
         con.close()
+    pub.commit()
     if validated:  # a later run may reuse only a result that passed the suites
+        _remember(warehouse_dir, params, files)
+    return _summary(warehouse_dir, params, changed_files=len(pub.put) + len(pub.delete))
+
+
+def _committed(warehouse_dir: Path, params: models.RunParams) -> bool:
+    """Whether this run already passed its commit point (its journal or its record is there)."""
+    pending = warehouse.journal_run_id(warehouse_dir)
+    if pending is not None and pending != params.run_id:
+        raise warehouse.CommitIncomplete(f"run {pending} is committed but not finished; run the command again")
+    return pending == params.run_id or (warehouse_dir / warehouse.run_record_path(params.period, params.run_id)).exists()
+
+
+def _finished(warehouse_dir: Path, params: models.RunParams) -> RunSummary:
+    """Finish this run's committed publication (if unfinished) and report it from its record."""
+    changed = 0
+    if warehouse.is_publishing(warehouse_dir):
+        journal = json.loads((warehouse_dir / warehouse.JOURNAL).read_text())
+        changed = len(journal["put"]) + len(journal["delete"])
+        warehouse.finish(warehouse_dir)
+    return _summary(warehouse_dir, params, changed_files=changed)
+
+
+def _remember(warehouse_dir: Path, params: models.RunParams, files: list[extracts.ExtractFile]) -> None:
+    """Record the unchanged-run fingerprint; after the commit, so a failure only costs the
+    next identical run a full recompute, never this run's publication."""
+    try:
         unchanged.remember(warehouse_dir, params, unchanged.inputs_key(files, params))
-    return RunSummary(params.run_id, params.period, *counts, changed_files=len(pub.put) + len(pub.delete))
+    except OSError as error:
+        log.warning("run %s: unchanged-run fingerprint not written: %s", params.run_id, error)
+
+
+def _summary(warehouse_dir: Path, params: models.RunParams, changed_files: int) -> RunSummary:
+    """The run's counts, read back from its published record."""
+    con = models.connect()
+    try:
+        record = scan_path(warehouse_dir / warehouse.run_record_path(params.period, params.run_id))
+        counts = con.execute(_RUN_COUNTS, {"record": record}).fetchone()
+    finally:
+        con.close()
+    return RunSummary(params.run_id, params.period, *counts, changed_files=changed_files)
 
 
 def find_unchanged(
@@ -174,6 +223,8 @@ def publish_unchanged(
 ) -> RunSummary:
     """Record a run that would change nothing: the earlier run's record (its input files,
     row counts and validation) under this run's id, with no invoice or line written."""
+    if _committed(warehouse_dir, params):
+        return _finished(warehouse_dir, params)
     con = models.connect(work_db)
     try:
         earlier = warehouse_dir / warehouse.run_record_path(params.period, previous_run_id)
@@ -184,20 +235,20 @@ def publish_unchanged(
             "$started_at::timestamp as started_at, $finished_at::timestamp as finished_at) "
             "from read_parquet($earlier, hive_partitioning = false)",
             {"run_id": params.run_id, "command": params.command, "as_of": params.as_of,
-             "started_at": started_at, "finished_at": finished_at, "earlier": str(earlier)},
+             "started_at": started_at, "finished_at": finished_at, "earlier": scan_path(earlier)},
         )
-        pub = warehouse.Publication(warehouse_dir, warehouse.staging_dir(warehouse_dir, params.run_id))
+        pub = warehouse.Publication(warehouse_dir, warehouse.staging_dir(warehouse_dir, params.run_id), params.run_id)
         pub.stage_query(con, warehouse.run_record_path(params.period, params.run_id), "select * from runs", {})
-        counts = con.execute(_RUN_COUNTS).fetchone()
-        pub.commit()
     finally:
         con.close()
-    return RunSummary(params.run_id, params.period, *counts, changed_files=len(pub.put) + len(pub.delete))
+    pub.commit()
+    return _summary(warehouse_dir, params, changed_files=len(pub.put) + len(pub.delete))
 
 
 _RUN_COUNTS = (
     "select invoices_written, invoice_lines_written, rejects_written, "
-    "coalesce(list_sum(list_transform(row_counts, lambda c: c.rows_read)), 0) from runs"
+    "coalesce(list_sum(list_transform(row_counts, lambda c: c.rows_read)), 0) "
+    "from read_parquet($record, hive_partitioning = false)"
 )
 
 

@@ -13,15 +13,22 @@ change are not touched at all.
 """
 
 import fcntl
+import glob
 import json
+import logging
 import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import duckdb
+
+from transforms.sqltext import literal, scan_path
+
+log = logging.getLogger(__name__)
 
 JOURNAL = "_publishing.json"
 VIEW_DB = "billing.duckdb"
@@ -97,30 +104,82 @@ def staging_dir(warehouse: Path, run_id: str) -> Path:
 
 
 def is_publishing(warehouse: Path) -> bool:
-    """True between a publication's commit point and its last move."""
+    """True between a publication's commit point and its last step."""
     return (warehouse / JOURNAL).exists()
 
 
-def recover(warehouse: Path) -> None:
-    """Finish a publication that was interrupted after its commit point."""
+class CommitIncomplete(OSError):
+    """A publication passed its commit point but a later step failed. The journal stays, so
+    the publication is finished, never started again: by a retry of the same run or by the
+    next command on the warehouse. An OSError, so an I/O retry finishes it."""
+
+
+def journal_run_id(warehouse: Path) -> str | None:
+    """The run whose publication is committed but not finished, if any."""
     journal_path = warehouse / JOURNAL
-    if journal_path.exists():
-        _apply(warehouse, json.loads(journal_path.read_text()))
-        refresh_views(warehouse)
-        journal_path.unlink()
-    for stale in warehouse.parent.glob(f".{warehouse.name}.staging-*"):
+    return json.loads(journal_path.read_text()).get("run_id") if journal_path.exists() else None
+
+
+def recover(warehouse: Path) -> None:
+    """Finish a publication that was interrupted after its commit point, then drop the
+    scratch folders of runs that never reached theirs."""
+    if is_publishing(warehouse):
+        finish(warehouse)
+    for stale in warehouse.parent.glob(f".{glob.escape(warehouse.name)}.staging-*"):
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def _apply(warehouse: Path, journal: dict) -> None:
+def finish(warehouse: Path) -> None:
+    """Roll the committed publication forward: every step is idempotent (a file already moved
+    is not moved again), so finishing twice, or after a crash half way, ends the same."""
+    journal = json.loads((warehouse / JOURNAL).read_text())
+    try:
+        for step in _steps(warehouse, journal):
+            _run_step(step)
+    except OSError as error:
+        raise CommitIncomplete(
+            f"run {journal.get('run_id', '?')} is committed but not finished ({_short(error)}); "
+            "the next billing command on this warehouse finishes it"
+        ) from None
+    _best_effort(warehouse, journal)
+
+
+def _steps(warehouse: Path, journal: dict) -> list:
+    """The essential steps after the commit point, in order; the journal goes last."""
     staging = Path(journal["staging"])
-    for relative in journal["put"]:
-        source, target = staging / relative, warehouse / relative
-        if source.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(source, target)
-    for relative in journal["delete"]:
-        (warehouse / relative).unlink(missing_ok=True)
+    steps = [partial(_move, staging / relative, warehouse / relative) for relative in journal["put"]]
+    steps += [partial(Path.unlink, warehouse / relative, missing_ok=True) for relative in journal["delete"]]
+    steps.append(partial(refresh_views, warehouse))
+    steps.append(partial(Path.unlink, warehouse / JOURNAL, missing_ok=True))
+    return steps
+
+
+def _run_step(step) -> None:
+    step()
+
+
+def _move(source: Path, target: Path) -> None:
+    if source.exists():  # else an earlier attempt moved it already
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+
+
+def _best_effort(warehouse: Path, journal: dict) -> None:
+    """Files nobody's money depends on (the run's Data Docs): moved if they can be; a failure
+    is logged and never fails the publication it belongs to."""
+    staging = Path(journal["staging"])
+    for relative in journal.get("optional", []):
+        try:
+            _move(staging / relative, warehouse / relative)
+        except OSError as error:
+            log.warning("run %s: %s not published: %s", journal.get("run_id"), relative, _short(error))
+            return
+
+
+def _short(error: BaseException) -> str:
+    """An error as one short line (an OSError can carry a long list of files)."""
+    text = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _partition_files(warehouse: Path, table: str, period: str) -> list[Path]:
@@ -139,7 +198,7 @@ def load_prior(
         ddl = ", ".join(f"{name} {type_}" for name, type_ in columns.items())
         con.execute(f"create or replace table prior_{table} ({ddl})")
         source = SOURCE_TABLE.get(table, table)
-        files = [str(p) for p in _partition_files(warehouse, source, "*" if table in WHOLE_HISTORY else period)]
+        files = [scan_path(p) for p in _partition_files(warehouse, source, "*" if table in WHOLE_HISTORY else period)]
         if files:
             names = ", ".join(columns)
             con.execute(
@@ -159,7 +218,7 @@ def run_record_path(period: str, run_id: str) -> str:
 def _load_prior_row_counts(con: duckdb.DuckDBPyConnection, warehouse: Path, period: str) -> None:
     """`prior_row_counts`: rows read per extract table by the last run of the period."""
     con.execute("create or replace table prior_row_counts (table_name varchar, rows_read bigint)")
-    files = [str(p) for p in sorted((warehouse / "runs").glob(f"period={period}/*.parquet"))]
+    files = [scan_path(p) for p in sorted((warehouse / "runs").glob(f"period={period}/*.parquet"))]
     if files:
         con.execute(
             "insert into prior_row_counts select c.table_name, c.rows_read from ("
@@ -175,8 +234,10 @@ class Publication:
 
     warehouse: Path
     staging: Path
+    run_id: str = ""
     put: list[str] = field(default_factory=list)
     delete: list[str] = field(default_factory=list)
+    optional: list[str] = field(default_factory=list)  # moved if they can be (Data Docs)
 
     def stage_query(self, con: duckdb.DuckDBPyConnection, relative: str, query: str, params: dict) -> None:
         """Write the query's rows to `relative`, unless the existing file has the same bytes."""
@@ -185,7 +246,7 @@ class Publication:
         # Materialised first: the Parquet encoding then depends on the rows only, not on
         # how the query produced them (e.g. merged with an existing file or not).
         con.execute(f"create or replace temp table _staged as {query}", params)
-        con.execute(f"copy (select * from _staged) to {_literal(str(target))} (format parquet)")
+        con.execute(f"copy (select * from _staged) to {literal(str(target))} (format parquet)")
         con.execute("drop table _staged")
         existing = self.warehouse / relative
         if existing.exists() and existing.read_bytes() == target.read_bytes():
@@ -194,20 +255,18 @@ class Publication:
         self.put.append(relative)
 
     def commit(self) -> None:
-        if not (self.put or self.delete):
+        """Write the journal (the commit point), then finish it (see `finish`)."""
+        if not (self.put or self.delete or self.optional):
             return
         self.warehouse.mkdir(parents=True, exist_ok=True)
-        journal = {"staging": str(self.staging), "put": self.put, "delete": self.delete}
+        journal = {"run_id": self.run_id, "staging": str(self.staging), "put": self.put, "delete": self.delete,
+                   "optional": self.optional}
         temp = self.warehouse / (JOURNAL + ".tmp")
         temp.write_text(json.dumps(journal))
+        with temp.open("rb") as handle:
+            os.fsync(handle.fileno())
         os.replace(temp, self.warehouse / JOURNAL)  # the commit point
-        _apply(self.warehouse, journal)
-        refresh_views(self.warehouse)
-        (self.warehouse / JOURNAL).unlink()
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+        finish(self.warehouse)
 
 
 # How a run's rows meet a partition's existing rows: None = append (existing rows are kept,
@@ -242,7 +301,7 @@ def stage_partitioned(pub: Publication, con: duckdb.DuckDBPyConnection, table: s
         )
         bound = {"reseller_id": reseller_id, "period": period}
         if existing.exists():
-            kept = f"select * from read_parquet({_literal(str(existing))}, hive_partitioning = false)"
+            kept = f"select * from read_parquet({literal(scan_path(existing))}, hive_partitioning = false)"
             if replaced:
                 kept += f" where not ({replaced})"
                 bound |= {"range_start": params.range_start, "range_end": params.range_end,
@@ -276,9 +335,9 @@ def refresh_views(warehouse: Path) -> None:
     try:
         for table in TABLES:
             if any((warehouse / table).rglob("*.parquet")):
-                source = _literal(str((warehouse / table).resolve()) + "/**/*.parquet")
+                source = literal(scan_path((warehouse / table).resolve(), "/**/*.parquet"))
             else:
-                source = _literal(str((warehouse / SCHEMAS / f"{table}.parquet").resolve()))
+                source = literal(scan_path((warehouse / SCHEMAS / f"{table}.parquet").resolve()))
             con.execute(
                 f"create view {table} as select * from read_parquet({source}, hive_partitioning = true, "
                 "hive_types_autocast = false, union_by_name = true)"
