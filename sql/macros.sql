@@ -44,6 +44,21 @@ create or replace macro looks_like_card(x) as
 create or replace macro mask_card(x) as
     repeat('*', length(card_digits(x)) - 4) || right(card_digits(x), 4);
 
+-- A reseller_id names warehouse folders, so it is a plain name (data-contract.md "Extracts"):
+-- a letter or digit, then up to 63 letters, digits, '_', '.' or '-'.
+create or replace macro is_reseller_id_text(x) as
+    regexp_full_match(x, '[A-Za-z0-9][A-Za-z0-9_.-]{0,63}');
+
+create or replace macro reseller_id_format_problem() as
+    'reseller_id must be 1-64 characters: a letter or digit, then letters, digits, _ . or -';
+
+-- Why a row pointing at a reseller cannot use it (null when it can).
+create or replace macro reseller_reference_problem(reseller_id, known_reseller_id, is_valid) as
+    case
+        when known_reseller_id is null then 'unknown reseller ' || reseller_id
+        when not is_valid then 'unknown reseller: reseller ' || reseller_id || ' was rejected (see its resellers row)'
+    end;
+
 -- Why a row pointing at a client cannot use it (null when it can): the client must be a
 -- valid client of the row's own reseller.
 create or replace macro client_reference_problem(client_id, known_client_id, is_valid, other_reseller_client_id) as
@@ -85,4 +100,4 @@ create or replace macro invoice_id_for(reseller_id, client_id, kind, invoice_dat
 -- A ledger entry's id: the same entry proposed again (by a re-run or a resubmission) has
 -- the same id, so the ledger can tell it already holds it.
 create or replace macro ledger_entry_id_for(entry_type, reseller_id, client_id, reference) as
-    'LE-' || upper(left(md5(concat_ws('|', entry_type, reseller_id, client_id, reference)), 16));
+    'LE-' || upper(left(md5(to_json([entry_type, reseller_id, client_id, reference])), 16));

@@ -40,6 +40,7 @@ CLIENT_CHECKED = ("manual_items", "payments")
 
 # Models that need another model built first, beyond the per-table validation chain.
 AFTER_VALIDATION = {
+    "resellers": ("int_reseller_references",),
     "clients": ("int_client_references",),
     "billing_items": ("int_items_offered_by_resellers",),
 }

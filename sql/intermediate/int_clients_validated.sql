@@ -5,7 +5,7 @@ with clients as (
 ),
 
 resellers as (
-    select reseller_id from int_resellers_validated where reject_reason is null and not is_duplicate
+    select * from int_reseller_references
 ),
 
 groups as (
@@ -18,7 +18,8 @@ final as (
             coalesce(
                 clients.reject_reason,
                 case
-                    when resellers.reseller_id is null then 'unknown reseller ' || clients.reseller_id
+                    when not coalesce(resellers.is_valid, false)
+                        then reseller_reference_problem(clients.reseller_id, resellers.reseller_id, resellers.is_valid)
                     when clients.group_id is not null and groups.group_id is null
                         then 'unknown group ' || clients.group_id
                 end

@@ -5,7 +5,7 @@ with prices as (
 ),
 
 resellers as (
-    select reseller_id from int_resellers_validated where reject_reason is null and not is_duplicate
+    select * from int_reseller_references
 ),
 
 final as (
@@ -13,7 +13,7 @@ final as (
         prices.* replace (
             coalesce(
                 prices.reject_reason,
-                case when resellers.reseller_id is null then 'unknown reseller ' || prices.reseller_id end
+                reseller_reference_problem(prices.reseller_id, resellers.reseller_id, resellers.is_valid)
             ) as reject_reason
         ),
     from prices

@@ -6,7 +6,7 @@ with pricing as (
 ),
 
 resellers as (
-    select reseller_id from int_resellers_validated where reject_reason is null and not is_duplicate
+    select * from int_reseller_references
 ),
 
 items as (
@@ -31,7 +31,8 @@ final as (
             coalesce(
                 pricing.reject_reason,
                 case
-                    when resellers.reseller_id is null then 'unknown reseller ' || pricing.reseller_id
+                    when not coalesce(resellers.is_valid, false)
+                        then reseller_reference_problem(pricing.reseller_id, resellers.reseller_id, resellers.is_valid)
                     when items.item_code is null then 'unknown item_code ' || pricing.item_code
                     when pricing.level = 'group' and groups.group_id is null
                         then 'unknown group ' || pricing.group_id

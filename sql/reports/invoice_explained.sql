@@ -7,10 +7,10 @@ with lines as (
 ),
 
 units as (
-    select client_id, item_code, bill_date, window_start, window_end, quantity, trial_units, blocked_units,
-        included_units_used, bonus_units_used, billable_units,
+    select reseller_id, client_id, item_code, bill_date, window_start, window_end, quantity, trial_units,
+        blocked_units, included_units_used, bonus_units_used, billable_units,
     from usage_summary
-    where client_id in (select client_id from lines)
+    where (reseller_id, client_id) in (select (reseller_id, client_id) from lines)
 ),
 
 final as (
@@ -35,7 +35,8 @@ final as (
         lines.price_source,
     from lines
     left join units
-        on units.client_id = lines.client_id
+        on units.reseller_id = lines.reseller_id
+        and units.client_id = lines.client_id
         and units.item_code = lines.item_code
         and units.bill_date = lines.invoice_date
         and units.window_start = lines.window_start
