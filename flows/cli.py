@@ -5,6 +5,7 @@ Errors print one line on stderr and exit non-zero; no traceback reaches the user
 
 import os
 import sys
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +15,7 @@ import duckdb
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 EXITS = (click.exceptions.Exit, typer.Exit)
 ABORTS = (click.exceptions.Abort, typer.Abort)
@@ -21,7 +23,8 @@ ABORTS = (click.exceptions.Abort, typer.Abort)
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Batch billing for CRM resellers.")
-console = Console()
+# Data and paths are printed as they are: no Rich markup or emoji codes in what we print.
+console = Console(markup=False, emoji=False)
 
 
 def _prefect_offline() -> None:
@@ -75,7 +78,7 @@ def run(
         raise UsageProblem("--partitions and --workers must be at least 1")
     if (dask_address or workers) and partitions == 1:
         raise UsageProblem("--dask-address and --workers need --partitions 2 or more")
-    with console.status(f"billing {period} (ingest, build, validate, publish)"):
+    with _holding(warehouse), console.status(f"billing {period} (ingest, build, validate, publish)"):
         summary = _run_flow(extracts, warehouse, period, as_of_date, partition_count=partitions,
                             dask_address=dask_address, workers=workers)
     _report(period, summary, warehouse)
@@ -99,10 +102,10 @@ def nightly(
     night = _parse_date(day, "--date")
     if not extracts.is_dir():
         raise UsageProblem(f"--extracts folder not found: {extracts}")
-    _prefect_offline()
-    from flows.period_run import nightly_run
+    with _holding(warehouse), console.status(f"nightly run for {night} (billing, then the charge batch)"):
+        _prefect_offline()
+        from flows.period_run import nightly_run
 
-    with console.status(f"nightly run for {night} (billing, then the charge batch)"):
         summary = nightly_run(extracts.resolve(), warehouse.resolve(), night)
     _report(str(night), summary, warehouse)
 
@@ -112,6 +115,13 @@ def _run_flow(extracts: Path, warehouse: Path, period: str, as_of: date | None, 
     from flows.period_run import period_run
 
     return period_run(extracts.resolve(), warehouse.resolve(), period, as_of, command, **scale)
+
+
+def _holding(warehouse: Path):
+    """The warehouse lock, taken before Prefect starts: a refused command starts nothing."""
+    from transforms.warehouse import locked
+
+    return locked(warehouse.resolve())
 
 
 @app.command()
@@ -130,17 +140,21 @@ def demo(
         shutil.rmtree(extracts)
     with console.status(f"writing sample extracts ({clients} clients, {events:,} usage events)"):
         write_sample(extracts, n_clients=clients, n_events=events)
-    for period in DEMO_PERIODS:
-        with console.status(f"billing {period}"):
-            summary = _run_flow(extracts, warehouse, period, date.fromisoformat(period + "-28"), "demo")
-        console.print(f"billed {period}: {summary.invoices} invoice revision(s), run {summary.run_id}")
+    with _holding(warehouse):
+        for period in DEMO_PERIODS:
+            with console.status(f"billing {period}"):
+                summary = _run_flow(extracts, warehouse, period, date.fromisoformat(period + "-28"), "demo")
+            console.print(f"billed {period}: {summary.invoices} invoice revision(s), run {summary.run_id}")
     _print_summary(warehouse, DEMO_PERIODS[-3:])
     console.print(f"\nextracts:  {extracts.resolve()}\nwarehouse: {warehouse.resolve()}")
-    console.print(f"query it:  duckdb {(warehouse / 'billing.duckdb').resolve()}  (or: python -m duckdb)")
+    console.print(f"query it:  billing query --warehouse {warehouse.resolve()} \"select * from invoices limit 10\"\n"
+                  f"           (or the DuckDB shell, a separate install: duckdb {(warehouse / 'billing.duckdb').resolve()})")
 
 
 def _print_summary(warehouse: Path, periods: tuple[str, ...]) -> None:
-    con = duckdb.connect(str(warehouse / "billing.duckdb"), read_only=True)
+    from transforms.reports import read_only
+
+    con = read_only(warehouse)
     con.execute("create temp table shown as select unnest($periods::varchar[]) as period", {"periods": list(periods)})
     try:
         _table(con, "Invoices by period", "select period, reseller_id, kind, currency, count(*) as invoices, "
@@ -167,11 +181,12 @@ def _table(con: duckdb.DuckDBPyConnection, title: str, sql: str) -> None:
 
 
 def _print_rows(title: str, columns: list[str], rows: list[tuple]) -> None:
-    table = Table(title=title)
+    """Data printed as it is: every title, header and cell is plain text, never Rich markup."""
+    table = Table(title=Text(title))
     for column in columns:
-        table.add_column(column)
+        table.add_column(Text(column))
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*(Text("" if v is None else str(v)) for v in row))
     console.print(table)
 
 
@@ -191,10 +206,10 @@ def charges_submit(
 
     if not (warehouse / VIEW_DB).exists():
         raise UsageProblem(f"no billing warehouse at {warehouse}")
-    _prefect_offline()
-    from flows.charge_batch import charge_batch
+    with _holding(warehouse), console.status("submitting charges"):
+        _prefect_offline()
+        from flows.charge_batch import charge_batch
 
-    with console.status("submitting charges"):
         result = charge_batch(warehouse.resolve(), processor)
     console.print("charge batch: " + ", ".join(f"{k} {v}" for k, v in result.items()))
 
@@ -254,30 +269,42 @@ def query(
     output_format: Annotated[str, typer.Option("--format", help="table, csv or parquet.")] = "table",
     out: Annotated[Path | None, typer.Option("--out", help="File for csv/parquet (csv: default stdout).")] = None,
 ) -> None:
-    """Run SQL against the warehouse: a table on screen, CSV or a Parquet file."""
-    from transforms.reports import read_only
+    """Run one read-only query against the warehouse: a table on screen, CSV or a Parquet file."""
+    from transforms.reports import QueryRefused, read_only, read_only_statement
 
     if output_format not in ("table", "csv", "parquet"):
         raise UsageProblem(f"--format must be table, csv or parquet, got {output_format!r}")
     if output_format == "parquet" and out is None:
         raise UsageProblem("--format parquet needs --out FILE")
+    statement = read_only_statement(sql)
     con = read_only(warehouse)
     try:
-        relation = con.sql(sql)
-        if output_format == "table":
-            _print_rows("", relation.columns, relation.fetchall())
-        elif output_format == "parquet":
-            relation.write_parquet(str(out))
-        elif out is not None:
-            relation.write_csv(str(out))
-        else:
-            import csv
-
-            writer = csv.writer(sys.stdout, lineterminator="\n")
-            writer.writerow(relation.columns)
-            writer.writerows(relation.fetchall())
+        try:
+            result = con.execute(statement)
+            columns = [column[0] for column in result.description]
+            rows = result.to_arrow_table() if output_format == "parquet" else result.fetchall()
+        except duckdb.Error as error:
+            raise QueryRefused(f"query failed: {str(error).strip().splitlines()[0]}") from None
     finally:
         con.close()
+    # the export is written here, not by DuckDB, whose file access stays inside the warehouse
+    if output_format == "table":
+        _print_rows("", columns, rows)
+    elif output_format == "parquet":
+        import pyarrow.parquet as pq
+
+        pq.write_table(rows, out)
+    else:
+        _write_csv(out, columns, rows)
+
+
+def _write_csv(out: Path | None, columns: list[str], rows: list[tuple]) -> None:
+    import csv
+
+    with (out.open("w", newline="") if out is not None else nullcontext(sys.stdout)) as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
 
 
 @app.command()
@@ -301,9 +328,9 @@ def main() -> None:
     """Console entry point: one line on stderr and a non-zero exit for any failure."""
     from transforms.extracts import ExtractError
     from transforms.pipeline import PeriodError
-    from transforms.reports import NoWarehouse
+    from transforms.reports import NoWarehouse, QueryRefused
     from transforms.validation import ValidationFailed
-    from transforms.warehouse import WarehouseBusy
+    from transforms.warehouse import CommitIncomplete, UnusableWarehousePath, WarehouseBusy
 
     try:
         result = app(standalone_mode=False)
@@ -318,7 +345,8 @@ def main() -> None:
         for finding in error.report.failures:  # the readable summary, with example values
             console.print(finding.line())
         _fail(str(error), 1)
-    except (ExtractError, PeriodError, WarehouseBusy, NoWarehouse) as error:
+    except (ExtractError, PeriodError, WarehouseBusy, NoWarehouse, QueryRefused, CommitIncomplete,
+            UnusableWarehousePath) as error:
         _fail(str(error), 1)
     except (duckdb.Error, OSError) as error:
         _fail(f"run failed, warehouse unchanged: {str(error).strip().splitlines()[0]}", 1)
@@ -331,8 +359,15 @@ def main() -> None:
 
 
 def _fail(message: str, code: int) -> None:
-    print(f"billing: {message}", file=sys.stderr)
+    """One short line on stderr (an error can carry a list of files or a whole row)."""
+    line = (message.strip().splitlines() or [""])[0]
+    if len(line) > MAX_ERROR:
+        line = line[:MAX_ERROR - 3] + "..."
+    print(f"billing: {line}", file=sys.stderr)
     sys.exit(code)
+
+
+MAX_ERROR = 300
 
 
 if __name__ == "__main__":

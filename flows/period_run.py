@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from prefect import flow, task, unmapped
+from prefect import flow, get_run_logger, task, unmapped
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
@@ -137,6 +137,14 @@ def publish_run(
 
 @task(cache_policy=NO_CACHE)
 def report_summary(summary: pipeline.RunSummary, warehouse_dir: Path) -> None:
+    """The run's artifacts. The run is published by now: a failure here is logged, never the run's."""
+    try:
+        _report_artifacts(summary, warehouse_dir)
+    except Exception as error:  # noqa: BLE001 - artifacts are a view of a committed run
+        get_run_logger().warning("artifacts of run %s not created: %s", summary.run_id, error)
+
+
+def _report_artifacts(summary: pipeline.RunSummary, warehouse_dir: Path) -> None:
     for name, rows in reports.period_tables(warehouse_dir, summary.period).items():
         create_table_artifact(key=f"{name.replace('_', '-')}-{summary.period}", table=rows or [{"rows": 0}],
                               description=f"{name.replace('_', ' ')} of {summary.period} after run {summary.run_id}")

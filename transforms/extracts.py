@@ -4,9 +4,9 @@ Every contract column arrives as trimmed text (empty = null) with `_source_file`
 `_source_line` and `_malformed` (the CSV parser's reason when a line could not be split
 into the header's columns). Typing and row checks happen in sql/staging.
 
-Line numbers: for CSV the physical line of the record (header = line 1; a record whose
-quoted value spans lines counts as one line, so later lines of such a file are reported
-one lower per extra line); for Parquet the 1-based row number in the file.
+Line numbers: for CSV the physical line on which the record starts (header = line 1; a
+quoted value spanning lines moves every later record down by its line breaks); for Parquet
+the 1-based row number in the file.
 """
 
 import hashlib
@@ -100,7 +100,8 @@ def _projection(table: ExtractTable, f: ExtractFile, header: list[str], source: 
 
 
 def _csv_select(con, table: ExtractTable, f: ExtractFile, index: int) -> str:
-    """Materialise one CSV file (rowid = record order) and its parser rejects."""
+    """Materialise one CSV file (rowid = record order), its parser rejects and, when a quoted
+    value spans lines, each record's physical line."""
     data, rejects, scans = f"csv_{index}", f"csv_{index}_rejects", f"csv_{index}_scans"
     con.execute(
         f"create or replace table {data} as select * from read_csv($path, header = true, "
@@ -111,25 +112,56 @@ def _csv_select(con, table: ExtractTable, f: ExtractFile, index: int) -> str:
     header = [row[0] for row in con.execute(f"describe {data}").fetchall()]
     projection = _projection(table, f, header, data)
     path = literal(str(f.path))
-    # A good record's line = its ordinal + 1 (header) + the rejected lines before it.
-    good = (
-        f"select {projection}, {path} as _source_file, "
-        f"{data}.rowid + 2 + (select count(*) from (select line, row_number() over (order by line) as j "
-        f"from {data}_malformed) r where r.line - 1 - r.j < {data}.rowid + 1) "
-        f"as _source_line, null::varchar as _malformed from {data}"
-    )
-    nulls = ", ".join(f"null::varchar as {c}" for c in table.columns)
-    # The parser's reject tables are temporary: keep what the rejects output needs.
+    # The parser's reject tables are temporary: keep what the rejects output needs. Its `line`
+    # counts records (header = 1), not physical lines.
     con.execute(
         f"create or replace table {data}_malformed as select line::bigint as line, "
         f"'malformed CSV line: ' || lower(min(error_message)) as reason, "
         f"any_value(csv_line) as csv_line from {rejects} group by line"
     )
+    # A good record's record number = its ordinal + 1 (header) + the rejected records before it.
+    record_line = (
+        f"{data}.rowid + 2 + (select count(*) from (select line, row_number() over (order by line) as j "
+        f"from {data}_malformed) r where r.line - 1 - r.j < {data}.rowid + 1)"
+    )
+    good_line, bad_line = record_line, "line"
+    newlines = " + ".join(_newlines(f"{data}.{_identifier(c)}") for c in header)
+    if con.execute(f"select exists (select 1 from {data} where {newlines} > 0)").fetchone()[0]:
+        # Quoted values span lines: a record's physical line is its record number plus every
+        # line break inside the records before it.
+        con.execute(f"""
+            create or replace table {data}_lines as
+            with records as (
+                select {data}.rowid as good_rowid, {record_line} as record_line, {newlines} as breaks from {data}
+                union all
+                select null, line, {_newlines('csv_line')} from {data}_malformed
+            )
+            select good_rowid, record_line, record_line + coalesce(sum(breaks) over (
+                order by record_line rows between unbounded preceding and 1 preceding), 0) as physical_line,
+            from records""")
+        good_line = f"(select physical_line from {data}_lines l where l.good_rowid = {data}.rowid)"
+        bad_line = (f"(select physical_line from {data}_lines l where l.good_rowid is null "
+                    f"and l.record_line = {data}_malformed.line)")
+    good = (
+        f"select {projection}, {path} as _source_file, {good_line} as _source_line, "
+        f"null::varchar as _malformed from {data}"
+    )
+    nulls = ", ".join(f"null::varchar as {c}" for c in table.columns)
     bad = (
-        f"select {nulls}, {path} as _source_file, line as _source_line, reason as _malformed, "
+        f"select {nulls}, {path} as _source_file, {bad_line} as _source_line, reason as _malformed, "
         f"csv_line as _raw from {data}_malformed"
     )
     return f"{good}\nunion all by name\n{bad}"
+
+
+def _newlines(value: str) -> str:
+    """How many line breaks a text value holds (0 for null)."""
+    return f"coalesce(length({value}) - length(replace({value}, chr(10), '')), 0)"
+
+
+def _identifier(name: str) -> str:
+    """A column name from a file's header as a quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _parquet_select(con, table: ExtractTable, f: ExtractFile) -> str:

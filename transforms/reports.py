@@ -4,11 +4,16 @@ from pathlib import Path
 
 import duckdb
 
+from transforms.sqltext import scan_path
 from transforms.warehouse import SQL_DIR, VIEW_DB
 
 
 class NoWarehouse(Exception):
     """The folder holds no published warehouse."""
+
+
+class QueryRefused(Exception):
+    """An analyst's statement that is not a single read-only query, or that failed."""
 
 
 def _query(warehouse: Path, report: str, params: dict) -> tuple[list[str], list[tuple]]:
@@ -33,11 +38,42 @@ def invoice_explained(warehouse: Path, invoice_id: str) -> tuple[list[str], list
 
 
 def read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the warehouse views (for reports and analysts' queries)."""
+    """A connection that can only read the warehouse (reports and analysts' queries).
+
+    The views file is opened read only; DuckDB may then touch no file outside the warehouse
+    (no read_text('/etc/passwd'), no attach elsewhere), install or load no extension, and
+    the settings are locked so a query cannot undo this. COPY ... TO and ATTACH could still
+    write inside the warehouse: `read_only_statement` refuses every statement but a query."""
     db = warehouse / VIEW_DB
     if not db.exists():
         raise NoWarehouse(f"no billing warehouse at {warehouse} (run `billing run` first)")
-    return duckdb.connect(str(db), read_only=True)
+    con = duckdb.connect(str(db), read_only=True, config={
+        "autoinstall_known_extensions": False, "autoload_known_extensions": False,
+    })
+    root = warehouse.resolve()
+    # the views name their files with glob characters escaped; the files themselves, as they are
+    con.execute("set allowed_directories = $dirs", {"dirs": [f"{root}/", scan_path(root, "/")]})
+    con.execute("set enable_external_access = false")
+    con.execute("set lock_configuration = true")
+    return con
+
+
+QUERY_STATEMENTS = (duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN)
+
+
+def read_only_statement(sql: str) -> str:
+    """The one query in `sql`, or QueryRefused: the analyst shell runs a single SELECT (or
+    EXPLAIN of one), never COPY, ATTACH, INSTALL, SET, PRAGMA or DDL."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as error:
+        raise QueryRefused(f"cannot parse the query: {str(error).strip().splitlines()[0]}") from None
+    if len(statements) != 1:
+        raise QueryRefused(f"give exactly one query, got {len(statements)} statements")
+    statement = statements[0]
+    if statement.type not in QUERY_STATEMENTS:
+        raise QueryRefused(f"only a read-only query (select) is allowed, got {statement.type.name.lower()}")
+    return sql
 
 
 def period_tables(warehouse: Path, period: str) -> dict[str, list[dict]]:

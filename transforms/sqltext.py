@@ -22,3 +22,4 @@ def scan_path(path: Path | str, pattern: str = "") -> str:
     """`path` with its glob characters escaped, followed by an (unescaped) `pattern` such as
     `/**/*.parquet`: what a DuckDB reader should be given to read exactly that path."""
     return _GLOB_CHARS.sub(r"[\1]", str(path)) + pattern
+

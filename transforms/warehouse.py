@@ -79,13 +79,35 @@ class WarehouseBusy(Exception):
     """Another billing command holds the warehouse."""
 
 
+class UnusableWarehousePath(ValueError):
+    """A warehouse folder DuckDB cannot keep a database in."""
+
+
 def _sibling(warehouse: Path, suffix: str) -> Path:
     return warehouse.parent / f".{warehouse.name}.{suffix}"
 
 
+_held: dict[Path, int] = {}  # warehouses this process holds, with how many nested holders
+
+
 @contextmanager
 def locked(warehouse: Path) -> Iterator[None]:
-    """One writer at a time; a second command fails at once with a clear message."""
+    """One writer at a time; a second command fails at once with a clear message.
+
+    Re-entrant within a process: the CLI takes the lock before it starts Prefect (so a refused
+    run says one line and starts nothing), and the flow it runs takes it again."""
+    key = warehouse.resolve()
+    if "?" in str(key):
+        raise UnusableWarehousePath(
+            f"the warehouse path may not contain '?' ({warehouse}): DuckDB reads it as the start of "
+            "URL options and cannot keep a database below it")
+    if key in _held:
+        _held[key] += 1
+        try:
+            yield
+        finally:
+            _held[key] -= 1
+        return
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     lock_path = _sibling(warehouse, "lock")
     with lock_path.open("w") as handle:
@@ -93,9 +115,11 @@ def locked(warehouse: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             raise WarehouseBusy(f"another billing run is using {warehouse}; try again when it ends") from exc
+        _held[key] = 1
         try:
             yield
         finally:
+            del _held[key]
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 

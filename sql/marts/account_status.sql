@@ -5,7 +5,13 @@
 --     unpaid of an invoice whose due date is before the status date is past due.
 --   status: cancelled (cancel date on or before the day) > locked (lockout_when_owing on
 --     the `account` item and something past due, or a declined charge while owing) > trial
---     (the account item's trial not over) > active. locked_since = the first day past due of the oldest unpaid invoice.
+--     (the account item's trial not over) > active.
+--   locked_since: the first day of the current unbroken lock-out. What is past due changes
+--     only on the day a debit falls past due (the day after its due date) and on the day a
+--     credit is entered, so the lock-out is checked on those days (and on the day of the
+--     first decline of a charge still declined): it began on the first of them after the
+--     last one on which the client was clear. Paying the oldest invoice while a later one is
+--     already past due is no break.
 with params as (
     select * from run_params
 ),
@@ -63,9 +69,54 @@ overdue as (
 ),
 
 declined as (
-    select reseller_id, client_id, count(*) as declined_charges
-    from prior_all_charges
-    where status = 'declined'
+    select charges.reseller_id, charges.client_id, count(distinct charges.charge_id) as declined_charges,
+        min(cast(attempts.attempted_at as date)) as declined_since,
+    from prior_all_charges as charges
+    left join prior_charge_attempts as attempts
+        on attempts.charge_id = charges.charge_id and attempts.outcome = 'declined'
+    where charges.status = 'declined'
+    group by all
+),
+
+past_due_moves as (
+    select
+        reseller_id, client_id,
+        greatest(cast(coalesce(due_date, entry_at) + interval 1 day as date), cast(entry_at as date)) as day,
+        amount as change,
+    from entries
+    where amount > 0
+    union all
+    select reseller_id, client_id, cast(entry_at as date) as day, amount as change,
+    from entries
+    where amount < 0
+    union all
+    select reseller_id, client_id, declined_since as day, 0 as change,
+    from declined
+    where declined_since is not null
+),
+
+lockout_days as (
+    select
+        moves.reseller_id,
+        moves.client_id,
+        moves.day,
+        sum(sum(moves.change)) over (partition by moves.reseller_id, moves.client_id order by moves.day) > 0
+            or coalesce(moves.day >= declined.declined_since and balances.balance_owed > 0, false) as is_locked,
+    from past_due_moves as moves
+    cross join params
+    left join declined using (reseller_id, client_id)
+    left join balances using (reseller_id, client_id)
+    where moves.day <= params.status_date
+    group by moves.reseller_id, moves.client_id, moves.day, declined.declined_since, balances.balance_owed
+),
+
+lockout_started as (
+    select reseller_id, client_id, min(day) filter (where is_locked and day > coalesce(last_clear_day, date '0001-01-01'))
+        as locked_since,
+    from (
+        select *, max(day) filter (where not is_locked) over (partition by reseller_id, client_id) as last_clear_day,
+        from lockout_days
+    )
     group by all
 ),
 
@@ -93,6 +144,7 @@ judged as (
         cast(coalesce(balances.prepaid_balance, 0) as decimal(18, 2)) as prepaid_balance,
         coalesce(account_terms.is_lockout_when_owing, false) as is_lockout_when_owing,
         overdue.oldest_due_date,
+        lockout_started.locked_since as lockout_began,
         coalesce(declined.declined_charges, 0) as declined_charges,
         cast(clients.start_date + to_days(coalesce(account_terms.trial_days, 0)) as date) as trial_end,
         clients.cancel_date,
@@ -107,6 +159,7 @@ judged as (
     left join overdue using (reseller_id, client_id)
     left join account_terms using (reseller_id, client_id)
     left join declined using (reseller_id, client_id)
+    left join lockout_started using (reseller_id, client_id)
 ),
 
 final as (
@@ -137,11 +190,9 @@ final as (
         prepaid_balance,
         as_of,
         next_bill_date,
-        case when cancel_date > as_of or cancel_date is null then
-            case
-                when is_lockout_when_owing and past_due > 0 then cast(oldest_due_date + interval 1 day as date)
-                when is_lockout_when_owing and declined_charges > 0 and balance_owed > 0 then as_of
-            end
+        case when (cancel_date > as_of or cancel_date is null) and is_lockout_when_owing
+            and (past_due > 0 or (declined_charges > 0 and balance_owed > 0))
+            then lockout_began
         end as locked_since,
         oldest_due_date,
     from judged
