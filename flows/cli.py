@@ -41,6 +41,10 @@ class UsageProblem(Exception):
     """A flag value the command cannot use (exit status 2)."""
 
 
+class BatchStopped(Exception):
+    """A charge batch that stopped part way: what it recorded stays."""
+
+
 def _parse_date(value: str | None, flag: str) -> date | None:
     if value is None:
         return None
@@ -210,7 +214,12 @@ def charges_submit(
         _prefect_offline()
         from flows.charge_batch import charge_batch
 
-        result = charge_batch(warehouse.resolve(), processor)
+        try:
+            result = charge_batch(warehouse.resolve(), processor)
+        except Exception as error:  # a batch records each outcome as it arrives: say so, never "unchanged"
+            raise BatchStopped(
+                f"charge batch stopped: {type(error).__name__}: {str(error).strip()}; the outcomes recorded "
+                "before it are kept and the next submit reconciles the rest with the processor") from None
     console.print("charge batch: " + ", ".join(f"{k} {v}" for k, v in result.items()))
 
 
@@ -346,7 +355,7 @@ def main() -> None:
             console.print(finding.line())
         _fail(str(error), 1)
     except (ExtractError, PeriodError, WarehouseBusy, NoWarehouse, QueryRefused, CommitIncomplete,
-            UnusableWarehousePath) as error:
+            UnusableWarehousePath, BatchStopped) as error:
         _fail(str(error), 1)
     except (duckdb.Error, OSError) as error:
         _fail(f"run failed, warehouse unchanged: {str(error).strip().splitlines()[0]}", 1)

@@ -2,71 +2,16 @@
 parser: each processor path, decline -> retry -> lock-out, crash-and-resubmit -> exactly one
 payment, no negative charge, no secret in outputs."""
 
-import socket
-import subprocess
-import sys
-import time
 from datetime import date, datetime
 
 import achkit
 import pytest
-import stripe
 
 from helpers import D, bill, client, price, query, write_extracts
+from stripe_fixtures import ROUTING, SECRET, customer as _customer, fake_stripe, stripe_env  # noqa: F401
 from transforms import charging
 from transforms.pipeline import run_night
 from transforms.processors import StripeProcessor
-
-SECRET = "sk_test_do_not_leak_4f9a"
-LOCALSTRIPE = """
-import sys
-from aiohttp import web
-from localstripe import resources, server
-resources.Store.dump_to_disk = lambda self: None          # no /tmp/localstripe.pickle
-resources.Store.try_load_from_disk = lambda self: None
-web.run_app(server.app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
-"""
-ROUTING = "021000021"
-
-
-@pytest.fixture(scope="module")
-def fake_stripe(tmp_path_factory):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-c", LOCALSTRIPE, str(port)], cwd=tmp_path_factory.mktemp("ls"),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    server.terminate()
-    server.wait(timeout=10)
-
-
-@pytest.fixture
-def stripe_env(fake_stripe, monkeypatch):
-    monkeypatch.setenv("STRIPE_API_KEY", SECRET)
-    monkeypatch.setenv("STRIPE_API_BASE", fake_stripe)
-    monkeypatch.setenv("STRIPE_OFF_SESSION", "false")  # localstripe does not implement off_session
-    monkeypatch.setenv("ACH_ORIGIN_ROUTING", "091000019")
-    monkeypatch.setenv("ACH_COMPANY_ID", "1234567890")
-    monkeypatch.setenv("ACH_COMPANY_NAME", "Acme CRM Partners")
-    return stripe.StripeClient(SECRET, base_addresses={"api": fake_stripe}).v1
-
-
-def _customer(api, card: str) -> str:
-    """A customer with a saved card, made on the fake server (the card never reaches us)."""
-    customer = api.customers.create({"email": "billing@example.com"})
-    method = api.payment_methods.create({"type": "card", "card": {"number": card, "exp_month": 12,
-                                                                  "exp_year": 2030, "cvc": "123"}})
-    api.payment_methods.attach(method.id, {"customer": customer.id})
-    return customer.id
-
 
 def _intents(api, key: str) -> list:
     return [pi for pi in api.payment_intents.list({"limit": 100}).data
@@ -141,11 +86,11 @@ class _Flaky:
     def find(self, charge):
         return self.inner.find(charge)
 
-    def charge(self, charge):
+    def charge(self, charge, attempt_no=1):
         self.calls += 1
         if self.calls == self.fail_on and not self.crash:
             raise charging.ProcessorUnavailable("stripe unreachable: APIConnectionError")
-        outcome = self.inner.charge(charge)
+        outcome = self.inner.charge(charge, attempt_no)
         if self.calls == self.fail_on:
             raise SystemExit("killed after the request, before recording it")
         return outcome

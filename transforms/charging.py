@@ -9,7 +9,7 @@ table mirrors the log; succeeded charges become payment entries on the ledger.
 
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -29,6 +29,7 @@ class SubmitSummary:
     declined: int = 0
     errors: int = 0
     reconciled: int = 0
+    waiting: int = 0  # pending_confirmation: the processor is still working on it
     skipped: int = 0  # processor not configured: left pending
 
 
@@ -71,7 +72,10 @@ class _AttemptLog:
 def submit(
     warehouse_dir: Path, today: date, now: datetime, processor: str | None = None, processors: dict | None = None,
 ) -> SubmitSummary:
-    """Send every due charge (optionally of one processor) and record what came back."""
+    """Send every due charge (optionally of one processor) and record what came back.
+
+    A failure that belongs to one charge is that charge's outcome and the batch goes on; each
+    outcome is in the attempt log (durably) before the next charge is sent."""
     summary = SubmitSummary()
     with warehouse.locked(warehouse_dir):
         warehouse.recover(warehouse_dir)
@@ -91,26 +95,11 @@ def submit(
             except ProcessorUnavailable:
                 summary.skipped += 1  # e.g. no API key here: the charge stays pending
                 continue
-            charge = Charge(row["charge_id"], row["idempotency_key"], row["reseller_id"], row["client_id"],
-                            row["invoice_id"], row["revision"], row["processor_customer_ref"], row["amount"],
-                            row["currency"], row["minor_unit"])
-            # in flight or errored: the processor may have acted on it, so look before sending
-            unsure = row["state"] in ("in_flight", "error")
-            attempt_no = row["attempts_made"] if unsure else row["attempts_made"] + 1
-            try:
-                found = adapter.find(charge) if unsure else None
-                if found is not None:
-                    log.record(row, attempt_no, found.status, found.processor_reference, "reconciled: " + found.message)
-                    summary.reconciled += 1
-                    _count(summary, found)
-                    continue
-                log.record(row, attempt_no, "in_flight", None, "sent")
-                summary.sent += 1
-                outcome = adapter.charge(charge)
-            except ProcessorUnavailable as exc:
-                outcome = Outcome("error", None, str(exc))
-            if isinstance(adapter, AchFileProcessor):  # only true once the file is written
-                pending_outcomes.append((row, attempt_no, outcome))
+            attempt_no, outcome = _collect(adapter, row, log, summary)
+            if outcome is None:
+                continue
+            if isinstance(adapter, AchFileProcessor) and outcome.status == "succeeded":
+                pending_outcomes.append((row, attempt_no, outcome))  # recorded once the file exists
             else:
                 log.record(row, attempt_no, outcome.status, outcome.processor_reference, outcome.message)
                 _count(summary, outcome)
@@ -125,11 +114,42 @@ def submit(
     return summary
 
 
+def _collect(adapter, row: dict, log: "_AttemptLog", summary: SubmitSummary) -> tuple[int, Outcome | None]:
+    """One charge: reconcile what the processor may already hold, then (if still owed) one
+    attempt to collect it. Returns the attempt number and its outcome (None: nothing new)."""
+    charge = Charge(row["charge_id"], row["idempotency_key"], row["reseller_id"], row["client_id"],
+                    row["invoice_id"], row["revision"], row["processor_customer_ref"], row["amount"],
+                    row["currency"], row["minor_unit"], row["last_reference"])
+    # in flight, errored or waiting: the processor may have acted on it, so look before sending
+    unsure = row["state"] in ("in_flight", "error", "pending_confirmation")
+    attempt_no = max(row["attempts_made"], 1) if unsure else row["attempts_made"] + 1
+    try:
+        if unsure:
+            found = adapter.find(charge)
+            if found is not None and found.status != "requires_confirmation":
+                summary.reconciled += 1
+                if found.status == row["state"] == "pending_confirmation":
+                    return attempt_no, None  # still in progress at the processor: ask again next batch
+                return attempt_no, Outcome(found.status, found.processor_reference, "reconciled: " + found.message)
+            if found is not None:  # created, never confirmed: complete this attempt, don't abandon it
+                charge = replace(charge, processor_reference=found.processor_reference)
+        log.record(row, attempt_no, "in_flight", charge.processor_reference, "sent")
+        summary.sent += 1
+        return attempt_no, adapter.charge(charge, attempt_no)
+    except ProcessorUnavailable as exc:
+        return attempt_no, Outcome("error", charge.processor_reference, str(exc))
+    except Exception as exc:  # noqa: BLE001 - one charge's failure is its outcome, never the batch's
+        return attempt_no, Outcome("error", charge.processor_reference,
+                                   f"{type(exc).__name__}: {str(exc).strip()[:200]}")
+
+
 def _count(summary: SubmitSummary, outcome: Outcome) -> None:
     if outcome.status == "succeeded":
         summary.succeeded += 1
     elif outcome.status == "declined":
         summary.declined += 1
+    elif outcome.status == "pending_confirmation":
+        summary.waiting += 1
     else:
         summary.errors += 1
 

@@ -19,7 +19,7 @@ class ProcessorUnavailable(Exception):
 @dataclass(frozen=True)
 class Charge:
     charge_id: str
-    idempotency_key: str
+    idempotency_key: str  # the charge's key: its one payment object at the processor is created under it
     reseller_id: str
     client_id: str
     invoice_id: str
@@ -28,11 +28,19 @@ class Charge:
     amount: Decimal
     currency: str
     minor_unit: int  # the currency's decimals (sql/staging/stg_currency_minor_units.sql)
+    processor_reference: str | None = None  # the payment object an earlier attempt made, if known
+
+    def attempt_key(self, attempt_no: int) -> str:
+        """Each attempt to collect is its own request: a processor that replays its answer to
+        a repeated key (Stripe, for 24 hours) is really asked again on a retry."""
+        return f"{self.idempotency_key}-attempt-{attempt_no}"
 
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # succeeded | declined | error
+    # succeeded | declined | error | pending_confirmation, or (from `find` only)
+    # requires_confirmation: a payment object was created but never confirmed
+    status: str
     processor_reference: str | None
     message: str
 
@@ -45,77 +53,118 @@ def minor_units(charge: Charge) -> int:
 class StripeProcessor:
     """PaymentIntents on the official SDK: the client's saved card, charged off-session.
 
-    STRIPE_API_KEY is required; STRIPE_API_BASE points the SDK at another server (a local
-    fake in tests). STRIPE_OFF_SESSION=false leaves out the off_session flag, which the
-    localstripe fake does not implement.
+    One PaymentIntent per charge, created under the charge's idempotency key and found again
+    by its id (kept on the charge) or among the customer's PaymentIntents by our metadata;
+    each confirmation (first attempt and every retry) is sent under its own attempt key.
+    Every error that belongs to one charge (a card error, an unknown customer, a rejected
+    request) becomes that charge's outcome with Stripe's reason; connection, rate-limit,
+    authentication and server errors are ProcessorUnavailable (an `error` to reconcile later).
+    STRIPE_API_KEY is required; STRIPE_API_BASE points the SDK at another server.
     """
 
     name = "stripe"
 
-    def __init__(self, api_key: str | None = None, api_base: str | None = None):
+    def __init__(self, api_key: str | None = None, api_base: str | None = None, client=None):
         import stripe
 
+        self._stripe = stripe
+        if client is not None:  # an SDK client given as it is (tests: a stub with Stripe's key semantics)
+            self._client = client
+            return
         key = api_key or os.environ.get("STRIPE_API_KEY")
         if not key:
             raise ProcessorUnavailable("STRIPE_API_KEY is not set")
         base = api_base or os.environ.get("STRIPE_API_BASE")
         options = {"base_addresses": {"api": base}} if base else {}
-        self._stripe = stripe
         self._client = stripe.StripeClient(key, max_network_retries=0, **options).v1
-        self._off_session = os.environ.get("STRIPE_OFF_SESSION", "true").lower() != "false"
 
     def _call(self, fn, *args, **kwargs):
+        stripe = self._stripe
         try:
             return fn(*args, **kwargs)
-        except (self._stripe.APIConnectionError, self._stripe.RateLimitError) as exc:
-            raise ProcessorUnavailable(f"stripe unreachable: {type(exc).__name__}") from None
-        except self._stripe.APIError as exc:
+        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.AuthenticationError,
+                stripe.PermissionError) as exc:
+            raise ProcessorUnavailable(f"stripe unavailable: {type(exc).__name__}") from None
+        except stripe.APIError as exc:
             raise ProcessorUnavailable(f"stripe server error: {type(exc).__name__}") from None
 
     def find(self, charge: Charge) -> Outcome | None:
-        """The PaymentIntent we created for this charge, if any (matched on our metadata)."""
+        """What Stripe holds for this charge: the outcome of its PaymentIntent, or None."""
+        try:
+            intent = self._intent(charge)
+        except self._stripe.InvalidRequestError as exc:  # e.g. the customer no longer exists
+            return Outcome("declined", charge.processor_reference, _reason(exc))
+        return None if intent is None else self._outcome(intent)
+
+    def _intent(self, charge: Charge):
+        """The charge's PaymentIntent: by the id an attempt recorded, else among the customer's
+        (a query that scales with one customer, not with the account)."""
+        if charge.processor_reference:
+            return self._call(self._client.payment_intents.retrieve, charge.processor_reference)
         starting_after = None
         while True:
-            params = {"limit": 100} | ({"starting_after": starting_after} if starting_after else {})
-            page = self._call(self._client.payment_intents.list, params)
+            params = {"customer": charge.processor_customer_ref, "limit": 100}
+            page = self._call(self._client.payment_intents.list,
+                              params | ({"starting_after": starting_after} if starting_after else {}))
             for intent in page.data:
                 metadata = intent.metadata.to_dict() if intent.metadata else {}
                 if metadata.get("idempotency_key") == charge.idempotency_key:
-                    return self._outcome(intent)
+                    return intent
             if not page.has_more or not page.data:
                 return None
             starting_after = page.data[-1].id
 
-    def charge(self, charge: Charge) -> Outcome:
-        methods = self._call(
-            self._client.payment_methods.list, {"customer": charge.processor_customer_ref, "type": "card"}
-        )
-        if not methods.data:
-            return Outcome("declined", None, "no saved card for the customer")
-        metadata = {"idempotency_key": charge.idempotency_key, "charge_id": charge.charge_id,
-                    "invoice_id": charge.invoice_id, "revision": str(charge.revision)}
-        intent = self._call(
-            self._client.payment_intents.create,
-            {"amount": minor_units(charge), "currency": charge.currency.lower(),
-             "customer": charge.processor_customer_ref, "payment_method": methods.data[0].id,
-             "metadata": metadata},
-            {"idempotency_key": charge.idempotency_key},
-        )
-        confirm = {"off_session": True} if self._off_session else {}
+    def charge(self, charge: Charge, attempt_no: int = 1) -> Outcome:
+        """Attempt `attempt_no` to collect the charge: its PaymentIntent (made now on a first
+        attempt, found again on a retry or a completion) confirmed under the attempt's key."""
+        intent = None
         try:
-            intent = self._call(self._client.payment_intents.confirm, intent.id, confirm,
-                                {"idempotency_key": charge.idempotency_key + "-confirm"})
+            if attempt_no > 1 or charge.processor_reference:
+                intent = self._intent(charge)
+                if intent is not None and intent.status not in ("requires_confirmation", "requires_payment_method"):
+                    return self._outcome(intent)  # paid, or still in progress: nothing to send
+            methods = self._call(
+                self._client.payment_methods.list, {"customer": charge.processor_customer_ref, "type": "card"})
+            if not methods.data:
+                return Outcome("declined", intent.id if intent else None, "no saved card for the customer")
+            if intent is None:
+                metadata = {"idempotency_key": charge.idempotency_key, "charge_id": charge.charge_id,
+                            "invoice_id": charge.invoice_id, "revision": str(charge.revision)}
+                intent = self._call(
+                    self._client.payment_intents.create,
+                    {"amount": minor_units(charge), "currency": charge.currency.lower(),
+                     "customer": charge.processor_customer_ref, "payment_method": methods.data[0].id,
+                     "metadata": metadata},
+                    {"idempotency_key": charge.idempotency_key},
+                )
+            intent = self._call(
+                self._client.payment_intents.confirm, intent.id,
+                {"payment_method": methods.data[0].id, "off_session": True},
+                {"idempotency_key": charge.attempt_key(attempt_no)},
+            )
         except self._stripe.CardError as exc:
-            return Outcome("declined", intent.id, f"card declined: {exc.code or 'card_declined'}")
+            return Outcome("declined", intent.id if intent else None, f"card declined: {exc.code or 'card_declined'}")
+        except self._stripe.StripeError as exc:  # rejected for this charge only: unknown customer, bad request
+            return Outcome("declined", intent.id if intent else None, _reason(exc))
         return self._outcome(intent)
 
     @staticmethod
     def _outcome(intent) -> Outcome:
         if intent.status == "succeeded":
             return Outcome("succeeded", intent.id, "paid")
-        if intent.status in ("requires_payment_method", "canceled"):
-            return Outcome("declined", intent.id, f"payment intent {intent.status}")
-        return Outcome("error", intent.id, f"payment intent {intent.status}")
+        if intent.status in ("processing", "requires_action", "requires_capture"):
+            return Outcome("pending_confirmation", intent.id, f"payment intent {intent.status}")
+        if intent.status == "requires_confirmation":
+            return Outcome("requires_confirmation", intent.id, "payment intent created, not confirmed")
+        error = getattr(intent, "last_payment_error", None)
+        code = (error.get("code") if hasattr(error, "get") else None) or intent.status
+        return Outcome("declined", intent.id, f"payment intent {intent.status}: {code}")
+
+
+def _reason(exc) -> str:
+    """Stripe's own reason for refusing a request, in one line."""
+    message = getattr(exc, "user_message", None) or str(exc) or type(exc).__name__
+    return f"stripe refused: {type(exc).__name__}: {message.splitlines()[0][:200]}"
 
 
 class AchFileProcessor:
@@ -141,7 +190,7 @@ class AchFileProcessor:
                 return Outcome("succeeded", path.name, "in an ACH file")
         return None
 
-    def charge(self, charge: Charge) -> Outcome:
+    def charge(self, charge: Charge, attempt_no: int = 1) -> Outcome:
         routing, _, account = (charge.processor_customer_ref or "").partition("-")
         if not (len(routing) == 9 and routing.isdigit() and account.isdigit() and _aba_ok(routing)):
             return Outcome("declined", None, "ACH customer ref must be '<routing>-<account>'")

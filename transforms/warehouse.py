@@ -56,7 +56,7 @@ PRIOR_COLUMNS = {
         "charge_id": "varchar", "idempotency_key": "varchar", "reseller_id": "varchar", "client_id": "varchar",
         "invoice_id": "varchar", "revision": "bigint", "processor": "varchar", "processor_customer_ref": "varchar",
         "kind": "varchar", "status": "varchar", "currency": "varchar", "period": "varchar", "attempts": "bigint",
-        "processor_reference": "varchar", "amount": "decimal(18, 2)",
+        "processor_reference": "varchar", "amount": "decimal(18, 2)", "batch_date": "date",
     },
     "charge_attempts": {
         "charge_id": "varchar", "event_no": "bigint", "attempt_no": "bigint", "outcome": "varchar",

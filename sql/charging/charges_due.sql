@@ -2,12 +2,17 @@
 -- (billing-rules.md section 9), with its state from the attempt log (the source of truth;
 -- the charges table mirrors it):
 --   no attempt yet (pending) -> send;
---   an attempt still in flight (the process died between the request and its answer) or
---     an error (the request may have reached the processor) -> reconcile with the
---     processor first, and send only if it has no trace of the charge;
+--   an attempt still in flight (the process died between the request and its answer), an
+--     error (the request may have reached the processor) or pending_confirmation (the
+--     processor was still working on it) -> reconcile with the processor first: apply a
+--     final outcome it holds, complete a payment it holds half-done, and send only if it
+--     has no trace of the charge;
 --   declined -> retried 1, 3 and 7 days after the 1st, 2nd and 3rd decline, then left declined;
 --   succeeded -> nothing.
+-- A charge waits for the batch of its date (batch_date: the invoice date; an adjustment's
+-- issue date), even when a period run has already billed a date still to come.
 -- minor_unit: the currency's decimals, so processors get the amount in its smallest unit.
+-- last_reference: the payment object an earlier attempt made, found again by its id.
 with currencies as (
     select * from stg_currency_minor_units
 ),
@@ -19,6 +24,7 @@ attempts as (
         arg_max(outcome, event_no) as last_outcome,
         max(attempted_at) filter (where outcome = 'declined') as last_declined_at,
         max(attempt_no) as attempts,
+        arg_max(processor_reference, event_no) filter (where processor_reference is not null) as last_reference,
     from prior_charge_attempts
     group by charge_id
 ),
@@ -30,6 +36,7 @@ final as (
         coalesce(attempts.last_outcome, 'pending') as state,
         coalesce(attempts.attempts, 0) as attempts_made,
         coalesce(attempts.declines, 0) as declines,
+        attempts.last_reference,
         case coalesce(attempts.declines, 0)
             when 1 then cast(attempts.last_declined_at as date) + 1
             when 2 then cast(attempts.last_declined_at as date) + 3
@@ -43,8 +50,9 @@ final as (
 select *
 from final
 where (processor = $processor or $processor is null)
+    and coalesce(batch_date, $today) <= $today
     and (
-        state in ('pending', 'error', 'in_flight')
+        state in ('pending', 'error', 'in_flight', 'pending_confirmation')
         or (state = 'declined' and retry_on is not null and retry_on <= $today)
     )
 order by reseller_id, client_id, charge_id
