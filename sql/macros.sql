@@ -44,6 +44,10 @@ create or replace macro looks_like_card(x) as
 create or replace macro mask_card(x) as
     repeat('*', length(card_digits(x)) - 4) || right(card_digits(x), 4);
 
+-- Ids are text without control characters (tab, newline, NUL, DEL, ...).
+create or replace macro has_control_character(x) as
+    regexp_matches(x, '[\x00-\x1f\x7f]');
+
 -- A reseller_id names warehouse folders, so it is a plain name (data-contract.md "Extracts"):
 -- a letter or digit, then up to 63 letters, digits, '_', '.' or '-'.
 create or replace macro is_reseller_id_text(x) as

@@ -105,6 +105,24 @@ def test_rows_of_an_unknown_reseller_and_of_a_rejected_one_say_which(tmp_path):
     ]
 
 
+def test_ids_with_control_characters_are_rejected(tmp_path):
+    tables = _tenant("R1")
+    tables["usage_events"].append(usage("e\t2", "K1", "emails", "2026-09-15T08:00:00Z", 5))
+    tables["usage_events"].append(usage("e3", "K\n2", "emails", "2026-09-15T08:00:00Z", 5))
+    tables["clients"].append(client("K\n2"))
+    tables["groups"] = [{"reseller_id": "R1", "group_id": "G\x01"}]
+    ex = write_extracts(tmp_path / "ex", tables)
+    wh = tmp_path / "wh"
+    bill(ex, wh, "2026-10")
+    assert query(wh, "select table_name, reason from rejects order by all") == [
+        ("clients", "reseller_id / client_id holds a control character (ids are text without them)"),
+        ("groups", "reseller_id / group_id holds a control character (ids are text without them)"),
+        ("usage_events", "client K\n2 was rejected (see its clients row)"),
+        ("usage_events", "reseller_id / event_id holds a control character (ids are text without them)"),
+    ]
+    assert query(wh, "select total from invoices") == [(D("21.00"),)]  # K1 is billed as before
+
+
 # --- defect 3: keys and ids keep the tenant --------------------------------------------------
 
 def test_two_resellers_with_the_same_client_ids_are_both_billed_and_validated(tmp_path):

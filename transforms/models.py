@@ -161,7 +161,8 @@ def _build_deduplicated(con: duckdb.DuckDBPyConnection, table: str) -> None:
     # The label is the contract's key column names (code, never input), so a view can hold it
     # as a literal; a view, because the validation reads it once: 10M events are not copied again.
     sql = _read("intermediate/int_rows_deduplicated.sql").format(
-        table=table, key_columns=", ".join(spec.key), key_label="'" + spec.key_label + "'"
+        table=table, key_columns=", ".join(spec.key), key_names=" / ".join(spec.key),
+        key_label="'" + spec.key_label + "'",
     )
     con.execute(f"create or replace view int_{table}_deduplicated as {sql}")
 

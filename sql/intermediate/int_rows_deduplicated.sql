@@ -1,12 +1,24 @@
 -- int_<table>_deduplicated: one row per staged input row of one extract table, with
 -- duplicate keys resolved (data-contract.md "Extracts"). A template: transforms/models.py
--- builds it once per extract table as a view, filling in the table name, key columns and label.
+-- builds it once per extract table as a view, filling in the table name, key columns and labels.
+-- Ids are text without control characters (data-contract.md "Extracts"): a row whose key
+-- holds one is rejected here, before duplicates are looked for; a reference holding one
+-- matches no key, so it is rejected as unknown.
 -- Rule: rows sharing a key with the same content count once (the first by file, line is
 -- kept, the others get is_duplicate); rows sharing a key with different content are all
 -- rejected. Keys are compared by a 64-bit hash first and exactly only among rows whose hash
 -- repeats, so the full-width comparison runs on a few suspects, not on every row.
 with staged as (
-    select * from stg_{table}
+    select
+        * replace (
+            coalesce(
+                reject_reason,
+                case when has_control_character(concat({key_columns}))
+                    then '{key_names} holds a control character (ids are text without them)'
+                end
+            ) as reject_reason
+        ),
+    from stg_{table}
 ),
 
 repeated_key_hashes as (
