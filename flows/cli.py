@@ -17,10 +17,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from transforms.assets import is_checkout
+
 EXITS = (click.exceptions.Exit, typer.Exit)
 ABORTS = (click.exceptions.Abort, typer.Abort)
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+# A source checkout keeps Prefect's state and the demo's data in the repository (see README);
+# an installed package uses Prefect's own home and the current folder.
+PROJECT_DIR = Path(__file__).resolve().parent.parent if is_checkout() else None
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Batch billing for CRM resellers.")
 # Data and paths are printed as they are: no Rich markup or emoji codes in what we print.
@@ -29,7 +33,8 @@ console = Console(markup=False, emoji=False)
 
 def _prefect_offline() -> None:
     """Run Prefect's ephemeral API locally, with no telemetry (see README)."""
-    os.environ.setdefault("PREFECT_HOME", str(PROJECT_DIR / ".prefect"))
+    if PROJECT_DIR is not None:
+        os.environ.setdefault("PREFECT_HOME", str(PROJECT_DIR / ".prefect"))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
@@ -130,7 +135,7 @@ def _holding(warehouse: Path):
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="Where the sample extracts and warehouse go.")] = PROJECT_DIR / "data",
+    out: Annotated[Path, typer.Option("--out", help="Where the sample extracts and warehouse go.")] = (PROJECT_DIR or Path(".")) / "data",
     clients: Annotated[int, typer.Option(help="Number of sample clients.")] = 200,
     events: Annotated[int, typer.Option(help="Number of sample usage events.")] = 1_000_000,
 ) -> None:

@@ -1,5 +1,7 @@
 """The warehouse: deterministic files, re-runs that write only differences, atomic publish."""
 
+import subprocess
+import sys
 from datetime import date, datetime
 from pathlib import Path
 
@@ -203,7 +205,18 @@ def test_a_crash_after_the_commit_point_is_finished_by_the_next_run(tmp_path, mo
 
 
 def test_a_second_run_on_a_busy_warehouse_stops_with_a_clear_message(tmp_path):
+    """Another process holds the warehouse (within one process the lock is re-entrant)."""
     wh = tmp_path / "wh"
-    with warehouse.locked(wh):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from transforms import warehouse\n"
+         "with warehouse.locked(Path(sys.argv[1])):\n    print('locked', flush=True); time.sleep(60)", str(wh)],
+        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(warehouse.WarehouseBusy, match="another billing run is using"):
             bill(_e1(tmp_path / "ex"), wh, "2026-10")
+    finally:
+        holder.kill()
+        holder.wait()
+    with warehouse.locked(wh), warehouse.locked(wh):  # re-entrant in one process
+        pass

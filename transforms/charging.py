@@ -15,11 +15,11 @@ from pathlib import Path
 
 import duckdb
 
-from transforms import models, warehouse
+from transforms import assets, models, warehouse
 from transforms.sqltext import literal, scan_path
 from transforms.processors import AchFileProcessor, Charge, Outcome, ProcessorUnavailable, StripeProcessor
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql" / "charging"
+SQL_DIR = assets.SQL_DIR / "charging"
 
 
 @dataclass

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import duckdb
 
+from transforms import assets
 from transforms.contract import EXTRACT_TABLES
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+SQL_DIR = assets.SQL_DIR
 
 SEEDS = ("stg_standard_items", "stg_currency_minor_units")
 

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import duckdb
 
+from transforms import assets
 from transforms.extracts import ExtractFile
 from transforms.warehouse import JOURNAL, VIEW_DB
 
-ROOT = Path(__file__).resolve().parent.parent
+CODE = {"sql": assets.SQL_DIR, "transforms": Path(__file__).resolve().parent, "expectations": assets.EXPECTATIONS_DIR}
 STATE_DIR = "_run_state"
 # Written by every run whatever it bills, so they are not part of what a run reads.
 NOT_STATE = {"runs", "data_docs", STATE_DIR, VIEW_DB, JOURNAL}
@@ -33,8 +34,8 @@ def inputs_key(files: list[ExtractFile], params) -> str:
     digest.update(json.dumps([[f.table, str(f.path), f.sha256] for f in files]).encode())
     digest.update(f"{params.range_start}|{params.range_end}|{params.as_of}|duckdb {duckdb.__version__}".encode())
     for folder, pattern in (("sql", "**/*.sql"), ("transforms", "*.py"), ("expectations", "*.json")):
-        for path in sorted((ROOT / folder).glob(pattern)):
-            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+        for path in sorted(CODE[folder].glob(pattern)):
+            digest.update(f"{folder}/{path.relative_to(CODE[folder])}".encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import duckdb
 
+from transforms import assets
 from transforms.contract import EXTRACT_TABLES
 
-ROOT = Path(__file__).resolve().parent.parent
-SUITES_DIR = ROOT / "expectations"
-CHECKS_DIR = ROOT / "sql" / "checks"
+SUITES_DIR = assets.EXPECTATIONS_DIR
+CHECKS_DIR = assets.SQL_DIR / "checks"
 
 
 class ValidationFailed(Exception):

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 
+from transforms import assets
 from transforms.sqltext import literal, scan_path
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ JOURNAL = "_publishing.json"
 VIEW_DB = "billing.duckdb"
 SCHEMAS = "_schemas"
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+SQL_DIR = assets.SQL_DIR
 
 PARTITIONED_TABLES = ("invoices", "invoice_lines", "usage_summary", "ledger", "account_status", "charges")
 DERIVED_VIEWS = ("invoices_current", "invoice_lines_current")
