@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+import duckdb
+import pyarrow
+
 from transforms.sqltext import scan_path
 from transforms import extracts, models, partitions, unchanged, validation, warehouse
 
@@ -148,9 +151,10 @@ def publish(
         )
         con.execute("create table if not exists validation_summary (summary varchar)")
         con.execute("create table if not exists validation_findings (suite varchar, level varchar, finding varchar)")
-        con.execute(
-            f"create or replace table runs as {_RUN_RECORD}", {"started_at": started_at, "finished_at": finished_at}
-        )
+        con.execute(f"create or replace table runs as {_RUN_RECORD}", {
+            "started_at": started_at, "finished_at": finished_at,
+            "duckdb_version": duckdb.__version__, "pyarrow_version": pyarrow.__version__,
+        })
         pub.stage_query(
             con, warehouse.run_record_path(params.period, params.run_id), "select * exclude (period) from runs", {}
         )
@@ -274,6 +278,8 @@ select
     (select count(*) from rejects) as rejects_written,
     $started_at::timestamp as started_at,
     $finished_at::timestamp as finished_at,
+    $duckdb_version::varchar as duckdb_version,
+    $pyarrow_version::varchar as pyarrow_version,
 from run_params
 """
 
