@@ -232,14 +232,17 @@ def charges_submit(
 def report(
     warehouse: WarehouseOpt,
     period: Annotated[str, typer.Option("--period", help="Billing period YYYY-MM.")],
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Day of the account status and aging shown (default: the period's last day).")] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for the HTML file.")] = Path("."),
 ) -> None:
-    """One self-contained HTML report of a period, with charts."""
+    """One self-contained HTML page of a period for finance: headline figures, revenue over
+    12 periods, receivables aging, revenue by item and group, rejects."""
     from transforms.period_report import write_report
     from transforms.pipeline import period_bounds
 
     period_bounds(period)
-    console.print(f"report: {write_report(warehouse, period, out)}")
+    console.print(f"report: {write_report(warehouse, period, out, _parse_date(as_of, '--as-of'))}")
 
 
 @app.command()

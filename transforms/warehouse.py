@@ -38,7 +38,7 @@ SCHEMAS = "_schemas"
 SQL_DIR = assets.SQL_DIR
 
 PARTITIONED_TABLES = ("invoices", "invoice_lines", "usage_summary", "ledger", "account_status", "charges")
-DERIVED_VIEWS = ("invoices_current", "invoice_lines_current")
+DERIVED_VIEWS = ("invoices_current", "invoice_lines_current", "ar_aging", "revenue_by_period")
 TABLES = PARTITIONED_TABLES + ("rejects", "runs", "charge_attempts")
 
 # What a re-run needs of earlier revisions (billing-rules.md section 8).
