@@ -28,7 +28,7 @@ SECTIONS = (
 HEADLINE = (
     ("billed", "billed"), ("credited", "credited"), ("collected", "collected"), ("outstanding", "outstanding"),
     ("past_due", "past due"), ("invoices", "invoices"), ("active_clients", "active"), ("trial_clients", "trial"),
-    ("locked_clients", "locked"), ("cancelled_clients", "cancelled"),
+    ("locked_clients", "locked"), ("cancelled_clients", "cancelled"), ("rejects", "rejects"),
 )
 STYLE = (
     "body{font-family:sans-serif;margin:2em;color:#222}section{margin-bottom:2.5em}"
@@ -111,7 +111,7 @@ def write_report(warehouse: Path, period: str, out_dir: Path, as_of: date | None
     status_day = headline[0][columns.index("status_day")] if headline else None
     figures = _table(
         ["reseller", "currency"] + [title for _, title in HEADLINE],
-        [[row[0], row[1]] + [_number(row[columns.index(name)], name.endswith(("invoices", "_clients")))
+        [[row[0], row[1]] + [_number(row[columns.index(name)], name.endswith(("invoices", "_clients", "rejects")))
                              for name, _ in HEADLINE] for row in headline],
         numeric_from=2,
     )

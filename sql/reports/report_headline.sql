@@ -1,6 +1,7 @@
 -- report_headline (`billing report`): one row per reseller x currency: the period's headline
 -- figures (revenue_by_period) and, as of the status day (the last day on or before the
--- report's as-of date with account status), past due and clients by status.
+-- report's as-of date with account status), past due and clients by status; the period's
+-- rejected input rows that name the reseller (rows naming none are in the rejects section).
 with status_day as (
     select max(as_of) as as_of from account_status where as_of <= $as_of
 ),
@@ -22,6 +23,10 @@ statuses as (
     group by all
 ),
 
+rejected as (
+    select reseller_id, count(*) as rejects from rejects where period = $period group by all
+),
+
 pairs as (
     select reseller_id, currency from revenue
     union
@@ -41,8 +46,10 @@ select
     coalesce(statuses.trial_clients, 0) as trial_clients,
     coalesce(statuses.locked_clients, 0) as locked_clients,
     coalesce(statuses.cancelled_clients, 0) as cancelled_clients,
+    coalesce(rejected.rejects, 0) as rejects,
     (select as_of from status_day) as status_day,
 from pairs
 left join revenue using (reseller_id, currency)
 left join statuses using (reseller_id, currency)
+left join rejected using (reseller_id)
 order by pairs.reseller_id, pairs.currency
