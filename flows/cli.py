@@ -245,6 +245,53 @@ def report(
     console.print(f"report: {write_report(warehouse, period, out, _parse_date(as_of, '--as-of'))}")
 
 
+@app.command("preview")
+def preview_command(
+    extracts: ExtractsOpt,
+    as_of: Annotated[str, typer.Option("--as-of", help="The day the preview is as of, YYYY-MM-DD.")],
+    warehouse: Annotated[Path | None, typer.Option(
+        "--warehouse", help="Accepted for symmetry; a preview reads and writes no warehouse.")] = None,
+    client_id: Annotated[str | None, typer.Option("--client", help="One client's preview.")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="table, csv or parquet.")] = "table",
+    out: Annotated[Path | None, typer.Option("--out", help="File for csv/parquet (csv: default stdout).")] = None,
+) -> None:
+    """Each client's next cycle invoice if no more usage arrived after --as-of (not an invoice)."""
+    from transforms.preview import preview
+
+    day = _parse_date(as_of, "--as-of")
+    _check_format(output_format, out)
+    if not extracts.is_dir():
+        raise UsageProblem(f"--extracts folder not found: {extracts}")
+    columns, rows = preview(extracts.resolve(), day, client_id)
+    _emit(f"Preview as of {day}", columns, rows, output_format, out)
+
+
+@app.command()
+def simulate(
+    extracts: ExtractsOpt,
+    period: Annotated[str, typer.Option("--period", help="Billing period YYYY-MM.")],
+    pricing: Annotated[Path, typer.Option("--pricing", help="Proposed pricing rows: a .csv/.parquet file or folder.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for the comparison (CSV and HTML).")] = None,
+) -> None:
+    """Bill a period fresh twice, as the extracts are and with proposed pricing rows, and
+    compare (no warehouse is read or written)."""
+    from transforms.pipeline import period_bounds
+    from transforms.simulate import simulate as run_simulation
+    from transforms.simulate import write_outputs
+
+    period_bounds(period)
+    if not extracts.is_dir():
+        raise UsageProblem(f"--extracts folder not found: {extracts}")
+    with console.status(f"billing {period} twice (baseline and proposed pricing)"):
+        comparison = run_simulation(extracts.resolve(), period, pricing)
+    for report, title in (("by_reseller_item", "By reseller and item"), ("by_client", "By client")):
+        _print_rows(f"{title}: simulated - baseline", *comparison.tables[report])
+    if comparison.proposed_rejects[1]:
+        _print_rows("Proposed rows rejected", *comparison.proposed_rejects)
+    if out is not None:
+        console.print(f"comparison: {write_outputs(comparison, out)}")
+
+
 @app.command()
 def serve(extracts: ExtractsOpt, warehouse: WarehouseOpt) -> None:
     """Serve the nightly (02:00 UTC) and monthly-close (1st, 03:00 UTC) schedules of
@@ -289,10 +336,7 @@ def query(
     """Run one read-only query against the warehouse: a table on screen, CSV or a Parquet file."""
     from transforms.reports import QueryRefused, read_only, read_only_statement
 
-    if output_format not in ("table", "csv", "parquet"):
-        raise UsageProblem(f"--format must be table, csv or parquet, got {output_format!r}")
-    if output_format == "parquet" and out is None:
-        raise UsageProblem("--format parquet needs --out FILE")
+    _check_format(output_format, out)
     statement = read_only_statement(sql)
     con = read_only(warehouse)
     try:
@@ -305,12 +349,26 @@ def query(
     finally:
         con.close()
     # the export is written here, not by DuckDB, whose file access stays inside the warehouse
+    _emit("", columns, rows, output_format, out)
+
+
+def _check_format(output_format: str, out: Path | None) -> None:
+    if output_format not in ("table", "csv", "parquet"):
+        raise UsageProblem(f"--format must be table, csv or parquet, got {output_format!r}")
+    if output_format == "parquet" and out is None:
+        raise UsageProblem("--format parquet needs --out FILE")
+
+
+def _emit(title: str, columns: list[str], rows, output_format: str, out: Path | None) -> None:
+    """Rows as a table on screen, CSV (a file or stdout) or a Parquet file."""
     if output_format == "table":
-        _print_rows("", columns, rows)
+        _print_rows(title, columns, rows)
     elif output_format == "parquet":
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        pq.write_table(rows, out)
+        table = rows if isinstance(rows, pa.Table) else pa.Table.from_pylist([dict(zip(columns, r)) for r in rows])
+        pq.write_table(table, out)
     else:
         _write_csv(out, columns, rows)
 
@@ -344,6 +402,7 @@ def diff(
 def main() -> None:
     """Console entry point: one line on stderr and a non-zero exit for any failure."""
     from transforms.extracts import ExtractError
+    from transforms.simulate import SimulationError
     from transforms.pipeline import PeriodError
     from transforms.reports import NoWarehouse, QueryRefused
     from transforms.validation import ValidationFailed
@@ -363,7 +422,7 @@ def main() -> None:
             console.print(finding.line())
         _fail(str(error), 1)
     except (ExtractError, PeriodError, WarehouseBusy, NoWarehouse, QueryRefused, CommitIncomplete,
-            UnusableWarehousePath, BatchStopped) as error:
+            UnusableWarehousePath, BatchStopped, SimulationError) as error:
         _fail(str(error), 1)
     except (duckdb.Error, OSError) as error:
         _fail(f"run failed, warehouse unchanged: {str(error).strip().splitlines()[0]}", 1)

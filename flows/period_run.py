@@ -63,8 +63,9 @@ def build_partition(work_db: Path, partition: int, partition_count: int, threads
 
 
 @task(cache_policy=NO_CACHE)
-def merge_partitions(work_db: Path, partition_dbs: list[Path]) -> None:
+def merge_partitions(work_db: Path, partition_dbs: list[Path], params: pipeline.models.RunParams) -> None:
     partitions.merge_partitions(work_db, partition_dbs)
+    pipeline.build_preview(work_db, params)
 
 
 @flow(name="billing-partitions")
@@ -180,7 +181,7 @@ def _build(work_db: Path, warehouse_dir: Path, params, scale: ScaleOut) -> None:
         prepare_build(work_db, warehouse_dir, params)
         built = build_partitions.with_options(task_runner=scale.task_runner())(
             work_db, scale.partition_count, scale.duckdb_threads)
-        merge_partitions(work_db, built)
+        merge_partitions(work_db, built, params)
     else:
         build_models(work_db, warehouse_dir, params)
 

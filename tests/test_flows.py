@@ -47,6 +47,34 @@ def test_a_period_run_publishes_its_summary_validation_and_revenue_artifacts(tmp
     assert "4.00" in str(artifacts["revenue-by-item-2026-10"])
 
 
+def test_the_preview_and_simulate_flows_run_with_parameters(tmp_path, harness):
+    """E13 through the `simulate` flow, and a preview through the `preview` flow."""
+    import csv
+    from datetime import date
+
+    from flows.what_if import preview, simulate
+    from transforms.contract import EXTRACT_TABLES
+
+    ex = write_extracts(tmp_path / "ex", {
+        "resellers": [R1], "groups": [{"reseller_id": "R1", "group_id": "G1"}],
+        "clients": [client("C2", "G1"), client("C4")],
+        "pricing": [price("users", metered=True, unit_fee="25.00", included_units=1),
+                    price("users", level="group", group_id="G1", unit_fee="20.00")],
+        "usage_events": [usage("u1", "C2", "users", "2026-09-10T00:00:00Z", 3),
+                         usage("u2", "C4", "users", "2026-09-10T00:00:00Z", 5)],
+    })
+    proposed = tmp_path / "proposed.csv"
+    with proposed.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=EXTRACT_TABLES["pricing"].columns)
+        writer.writeheader()
+        writer.writerow({c: v for c, v in price("users", level="group", group_id="G1", effective_from="2026-09-01",
+                                                unit_fee="18.00").items()})
+    tables = simulate(ex, "2026-10", proposed)
+    assert [(r["client_id"], r["difference"]) for r in tables["by_client"]] == [("C2", "-4.00"), ("C4", "0.00")]
+    rows = preview(ex, date(2026, 9, 30), "C4")
+    assert [(r["line_type"], r["amount"]) for r in rows] == [("usage", "100.00")]
+
+
 def test_the_deployments_of_prefect_yaml_register_with_their_schedules(tmp_path, harness):
     from prefect.client.orchestration import get_client
 

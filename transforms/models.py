@@ -83,10 +83,11 @@ class RunParams:
     one night), with usage up to range_end; `as_of` is the day adjustments are issued."""
 
     run_id: str
-    command: str  # run | nightly | demo
+    command: str  # run | nightly | demo | preview | simulate
     range_start: date
     range_end: date  # exclusive
     as_of: date
+    usage_until: date | None = None  # exclusive; usage up to range_end unless given (a preview)
 
     @property
     def period(self) -> str:
@@ -113,6 +114,11 @@ def connect(db_path: Path | str = ":memory:") -> duckdb.DuckDBPyConnection:
 
 def _read(relative: str) -> str:
     return (SQL_DIR / relative).read_text()
+
+
+def read_model(name: str) -> str:
+    """A model's SQL."""
+    return _read(_model_path(name))
 
 
 def _model_path(name: str) -> str:
@@ -172,7 +178,8 @@ def set_run_params(con: duckdb.DuckDBPyConnection, params: RunParams) -> None:
     con.execute(
         "create or replace table run_params as select $run_id::varchar as run_id, "
         "$command::varchar as command, $period::varchar as period, $range_start::date as range_start, "
-        "$range_end::date as range_end, $status_date::date as status_date, $as_of::date as as_of",
+        "$range_end::date as range_end, $status_date::date as status_date, $as_of::date as as_of, "
+        "$usage_until::date as usage_until",
         {
             "run_id": params.run_id,
             "command": params.command,
@@ -181,6 +188,7 @@ def set_run_params(con: duckdb.DuckDBPyConnection, params: RunParams) -> None:
             "range_end": params.range_end,
             "status_date": params.status_date,
             "as_of": params.as_of,
+            "usage_until": params.usage_until or params.range_end,
         },
     )
 

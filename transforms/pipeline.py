@@ -19,7 +19,7 @@ import duckdb
 import pyarrow
 
 from transforms.sqltext import scan_path
-from transforms import extracts, models, partitions, unchanged, validation, warehouse
+from transforms import extracts, models, partitions, preview, unchanged, validation, warehouse
 
 
 log = logging.getLogger(__name__)
@@ -102,12 +102,22 @@ def build(work_db: Path, warehouse_dir: Path, params: models.RunParams, partitio
     if partition_count > 1:
         built = [partitions.build_partition(work_db, number, partition_count) for number in range(partition_count)]
         partitions.merge_partitions(work_db, built)
-        return
-    con = models.connect(work_db)
-    try:
-        models.build_billing(con)
-    finally:
-        con.close()
+    else:
+        con = models.connect(work_db)
+        try:
+            models.build_billing(con)
+        finally:
+            con.close()
+    build_preview(work_db, params)
+
+
+def build_preview(work_db: Path, params: models.RunParams) -> None:
+    """A nightly run publishes every client's invoice preview as of its night (billing-rules.md
+    section 10); other runs publish none (an empty table keeps the columns)."""
+    if params.command == "nightly":
+        preview.build_preview(work_db, params.status_date)
+    else:
+        preview.empty_preview(work_db)
 
 
 def check(work_db: Path, params: models.RunParams) -> validation.ValidationReport:
@@ -144,6 +154,8 @@ def publish(
     try:
         pub = warehouse.Publication(warehouse_dir, warehouse.staging_dir(warehouse_dir, params.run_id), params.run_id)
         for table in warehouse.PARTITIONED_TABLES:
+            if table in warehouse.NIGHTLY_ONLY and params.command != "nightly":
+                continue  # a period run publishes no preview and leaves the nights' ones alone
             warehouse.stage_partitioned(pub, con, table, params)
         pub.stage_query(
             con, f"rejects/period={params.period}/data.parquet",

@@ -37,8 +37,11 @@ SCHEMAS = "_schemas"
 
 SQL_DIR = assets.SQL_DIR
 
-PARTITIONED_TABLES = ("invoices", "invoice_lines", "usage_summary", "ledger", "account_status", "charges")
-DERIVED_VIEWS = ("invoices_current", "invoice_lines_current", "ar_aging", "revenue_by_period")
+PARTITIONED_TABLES = ("invoices", "invoice_lines", "usage_summary", "ledger", "account_status", "charges",
+                      "invoice_preview")
+NIGHTLY_ONLY = {"invoice_preview"}  # published by nightly runs only
+DERIVED_VIEWS = ("invoices_current", "invoice_lines_current", "ar_aging", "revenue_by_period",
+                 "invoice_preview_current")
 TABLES = PARTITIONED_TABLES + ("rejects", "runs", "charge_attempts")
 
 # What a re-run needs of earlier revisions (billing-rules.md section 8).
@@ -304,6 +307,7 @@ MERGE_RULES = {
     "ledger": (None, "client_id, entry_at, entry_id"),
     "charges": (None, "charge_id"),
     "account_status": ("as_of = $status_date", "client_id, as_of"),
+    "invoice_preview": ("as_of = $status_date", "client_id, as_of, line_no"),
 }
 
 

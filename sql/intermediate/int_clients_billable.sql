@@ -51,11 +51,11 @@ dated as (
 final as (
     select
         dated.*,
+        -- the client's bill date in the range (a range spans at most one of them: a period,
+        -- a night, or a preview's month ahead, which may cross into the next month)
         case
-            when make_date(year(params.range_start), month(params.range_start), bill_day) >= params.range_start
-                and make_date(year(params.range_start), month(params.range_start), bill_day) < params.range_end
-                then datediff('month', first_bill_date,
-                    make_date(year(params.range_start), month(params.range_start), bill_day))
+            when first_bill_date_on_or_after(params.range_start, bill_day) < params.range_end
+                then datediff('month', first_bill_date, first_bill_date_on_or_after(params.range_start, bill_day))
         end as period_bill_no,
         datediff('month', first_bill_date, final_bill_date) as final_bill_no,
         least(

@@ -1,5 +1,5 @@
 -- int_usage_aggregated_daily: one row per client x item x UTC day with usable usage before
--- the range's end (billing-rules.md sections 1, 3, 6): the day's sum, its peak snapshot and
+-- the run's usage cut-off (the range's end; a preview's day after its as-of date) (billing-rules.md sections 1, 3, 6): the day's sum, its peak snapshot and
 -- its event count. Every boundary the rules draw through usage (window start and end, trial
 -- end, cancel date, prepaid_from) is a date, i.e. a UTC midnight, so billing these day rows
 -- gives exactly what billing the events one by one would; the events are read once, here,
@@ -22,7 +22,7 @@ events as (
     from int_usage_events_validated as events
     semi join listed using (reseller_id, client_id)
     cross join params
-    where events.reject_reason is null and not events.is_duplicate and events.occurred_at < params.range_end
+    where events.reject_reason is null and not events.is_duplicate and events.occurred_at < params.usage_until
 ),
 
 final as (
