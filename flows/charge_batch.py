@@ -5,7 +5,7 @@ after billing. The Stripe key comes from STRIPE_API_KEY or the Prefect Secret bl
 """
 
 import os
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from prefect import flow, task
@@ -28,13 +28,16 @@ def _stripe_key() -> str | None:
 
 
 @task(cache_policy=NO_CACHE)
-def submit_charges(warehouse_dir: Path, processor: str | None) -> dict:
+def submit_charges(warehouse_dir: Path, processor: str | None, as_of: date | None, sync_only: bool) -> dict:
     now = datetime.now(timezone.utc)
+    if as_of is not None:  # a batch replayed for a past (or given) day is dated that day
+        now = datetime.combine(as_of, now.time(), timezone.utc)
     factories = charging.default_processors(warehouse_dir, now)
     key = _stripe_key()
     if key:
         factories["stripe"] = lambda: StripeProcessor(api_key=key)
-    summary = charging.submit(warehouse_dir, now.date(), now, None if processor == "manual" else processor, factories)
+    summary = charging.submit(warehouse_dir, now.date(), now, None if processor == "manual" else processor, factories,
+                              sync_only=sync_only)
     return vars(summary)
 
 
@@ -44,11 +47,15 @@ def write_manual_documents(warehouse_dir: Path) -> int:
 
 
 @flow(name="charge-batch", log_prints=True)
-def charge_batch(warehouse_dir: Path, processor: str | None = None) -> dict:
+def charge_batch(warehouse_dir: Path, processor: str | None = None, as_of: date | None = None,
+                 sync_only: bool = False) -> dict:
+    """The charge batch of a day (default: today, UTC): return files, due charges, charges in
+    progress, ACH debits past their return window; manual invoice documents. sync_only: only
+    ask the processors about charges still in progress."""
     result = {}
     if processor in (None, "stripe", "ach"):
-        result = submit_charges(warehouse_dir, processor)
-    if processor in (None, "manual"):
+        result = submit_charges(warehouse_dir, processor, as_of, sync_only)
+    if processor in (None, "manual") and not sync_only:
         result["documents"] = write_manual_documents(warehouse_dir)
     create_table_artifact(key="charge-batch", table=[result], description="Charge batch")
     return result

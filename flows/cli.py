@@ -203,29 +203,72 @@ charges_app = typer.Typer(no_args_is_help=True, help="Charge batches for the pay
 app.add_typer(charges_app, name="charges")
 
 
-@charges_app.command("submit")
-def charges_submit(
-    warehouse: WarehouseOpt,
-    processor: Annotated[str | None, typer.Option("--processor", help="stripe, ach or manual (default: all).")] = None,
-) -> None:
-    """Send pending charges (retrying declines on schedule) and write manual invoice documents."""
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="The batch's day, YYYY-MM-DD (default: today, UTC).")]
+
+
+def _charge_batch(warehouse: Path, processor: str | None, as_of: str | None, sync_only: bool = False) -> dict:
     if processor not in (None, "stripe", "ach", "manual"):
         raise UsageProblem(f"--processor must be stripe, ach or manual, got {processor!r}")
+    day = _parse_date(as_of, "--as-of")
     from transforms.warehouse import VIEW_DB
 
     if not (warehouse / VIEW_DB).exists():
         raise UsageProblem(f"no billing warehouse at {warehouse}")
-    with _holding(warehouse), console.status("submitting charges"):
+    with _holding(warehouse), console.status("asking the processors" if sync_only else "submitting charges"):
         _prefect_offline()
         from flows.charge_batch import charge_batch
 
         try:
-            result = charge_batch(warehouse.resolve(), processor)
+            return charge_batch(warehouse.resolve(), processor, day, sync_only)
         except Exception as error:  # a batch records each outcome as it arrives: say so, never "unchanged"
             raise BatchStopped(
                 f"charge batch stopped: {type(error).__name__}: {str(error).strip()}; the outcomes recorded "
                 "before it are kept and the next submit reconciles the rest with the processor") from None
+
+
+@charges_app.command("submit")
+def charges_submit(
+    warehouse: WarehouseOpt,
+    processor: Annotated[str | None, typer.Option("--processor", help="stripe, ach or manual (default: all).")] = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """The charge batch of a day: ACH return files dropped into <warehouse>/ach/returns/, due
+    charges (retrying declines and re-presenting returns on schedule), charges in progress,
+    ACH debits past their return window, manual invoice documents."""
+    result = _charge_batch(warehouse, processor, as_of)
     console.print("charge batch: " + ", ".join(f"{k} {v}" for k, v in result.items()))
+
+
+@charges_app.command("sync")
+def charges_sync(warehouse: WarehouseOpt, as_of: AsOfOpt = None) -> None:
+    """Ask the processors about charges still in progress (pending_confirmation) and apply
+    the final outcomes; nothing new is sent."""
+    result = _charge_batch(warehouse, None, as_of, sync_only=True)
+    console.print("charge sync: " + ", ".join(f"{k} {v}" for k, v in result.items()))
+
+
+@charges_app.command("returns")
+def charges_returns(
+    warehouse: WarehouseOpt,
+    file: Annotated[Path, typer.Option("--file", help="A NACHA return file from the bank.")],
+    as_of: AsOfOpt = None,
+) -> None:
+    """Import an ACH return file: returned debits are reversed on the ledger and presented
+    again (R01, R09) or left returned; the same file twice changes nothing."""
+    from datetime import datetime, timezone
+
+    from transforms.ach_returns import import_file
+    from transforms.warehouse import VIEW_DB
+
+    day = _parse_date(as_of, "--as-of") or datetime.now(timezone.utc).date()
+    if not (warehouse / VIEW_DB).exists():
+        raise UsageProblem(f"no billing warehouse at {warehouse}")
+    now = datetime.combine(day, datetime.now(timezone.utc).time())
+    result = import_file(warehouse.resolve(), file, day, now)
+    console.print(f"return file {file} of {result.file_date}: {len(result.applied)} applied, "
+                  f"{len(result.duplicates)} already recorded, {len(result.rejected)} rejected")
+    if result.rejected:
+        _print_rows("Rejected return entries", ["line", "reason"], result.rejected)
 
 
 @app.command()
@@ -402,6 +445,7 @@ def diff(
 def main() -> None:
     """Console entry point: one line on stderr and a non-zero exit for any failure."""
     from transforms.extracts import ExtractError
+    from transforms.ach_returns import ReturnFileRejected
     from transforms.simulate import SimulationError
     from transforms.pipeline import PeriodError
     from transforms.reports import NoWarehouse, QueryRefused
@@ -422,7 +466,8 @@ def main() -> None:
             console.print(finding.line())
         _fail(str(error), 1)
     except (ExtractError, PeriodError, WarehouseBusy, NoWarehouse, QueryRefused, CommitIncomplete,
-            UnusableWarehousePath, BatchStopped, SimulationError) as error:
+            UnusableWarehousePath, BatchStopped, SimulationError,
+            ReturnFileRejected) as error:
         _fail(str(error), 1)
     except (duckdb.Error, OSError) as error:
         _fail(f"run failed, warehouse unchanged: {str(error).strip().splitlines()[0]}", 1)

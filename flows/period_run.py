@@ -162,7 +162,10 @@ def _report_artifacts(summary: pipeline.RunSummary, warehouse_dir: Path) -> None
 
 def _bill(
     extracts_dir: Path, warehouse_dir: Path, params, started_at: datetime, scale: ScaleOut = ScaleOut(),
+    charge_day: date | None = None,
 ) -> pipeline.RunSummary:
+    """Bill the range; with charge_day (a night), then run that day's charge batch and
+    compute the account status again with its outcomes."""
     with pipeline.run_workspace(warehouse_dir, params.run_id) as work_db:
         files, previous_run_id = find_unchanged_run(extracts_dir, warehouse_dir, params)
         if previous_run_id:  # nothing it reads changed since that run: record the run, bill nothing
@@ -172,8 +175,17 @@ def _bill(
             _build(work_db, warehouse_dir, params, scale)
             validate_outputs(work_db, params)
             summary = publish_run(work_db, warehouse_dir, params, started_at)
+        if charge_day is not None:
+            charge_batch(warehouse_dir, as_of=charge_day)
+            if not previous_run_id:
+                refresh_account_status(work_db, warehouse_dir, params)
     report_summary(summary, warehouse_dir)
     return summary
+
+
+@task(retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=_is_os_error, cache_policy=NO_CACHE)
+def refresh_account_status(work_db: Path, warehouse_dir: Path, params: pipeline.models.RunParams) -> None:
+    pipeline.refresh_status(work_db, warehouse_dir, params)
 
 
 def _build(work_db: Path, warehouse_dir: Path, params, scale: ScaleOut) -> None:
@@ -209,10 +221,7 @@ def nightly_run(
     started_at = datetime.now(timezone.utc)
     day = day or date.fromordinal(started_at.date().toordinal() - 1)
     params = pipeline.night_params(pipeline.make_run_id(started_at), day)
-    summary = _bill(extracts_dir, warehouse_dir, params, started_at)
-    if charge:
-        charge_batch(warehouse_dir)
-    return summary
+    return _bill(extracts_dir, warehouse_dir, params, started_at, charge_day=day if charge else None)
 
 
 @flow(name="monthly-close", log_prints=True)

@@ -43,8 +43,9 @@ def test_stripe_ach_and_manual_paths_decline_retry_and_lock_out(tmp_path, stripe
     ])
     assert set(_charges(wh)) == {"C1", "C2", "C3"}  # the manual client gets no charge
     result = charging.submit(wh, date(2026, 10, 1), datetime(2026, 10, 1, 23, 0))
-    assert (result.succeeded, result.declined, result.errors) == (2, 1, 0)
-    assert _charges(wh) == {"C1": "succeeded", "C2": "declined", "C3": "succeeded"}
+    assert (result.succeeded, result.submitted, result.declined, result.errors) == (1, 1, 1, 0)
+    # the ACH debit is in a file: submitted (paid on the ledger that day), succeeded after 5 banking days
+    assert _charges(wh) == {"C1": "succeeded", "C2": "declined", "C3": "submitted"}
     (key,) = query(wh, "select idempotency_key from charges where client_id = 'C1'")[0]
     assert [(pi.amount, pi.status) for pi in _intents(stripe_env, key)] == [(10000, "succeeded")]
     assert query(wh, "select client_id, entry_type, amount from ledger where entry_type = 'charge_payment' "
@@ -150,7 +151,7 @@ def test_processors_get_amounts_in_the_currency_smallest_unit(tmp_path):
     models.build_model(con, "stg_currency_minor_units")
     con.execute("insert into prior_all_charges (charge_id, processor, currency, amount) values "
                 "('CH-USD', 'stripe', 'USD', 12.34), ('CH-JPY', 'stripe', 'JPY', 1500)")
-    due = con.execute((charging.SQL_DIR / "charges_due.sql").read_text(), {"processor": None, "today": date(2026, 10, 1)})
+    due = con.execute((charging.SQL_DIR / "charges_due.sql").read_text(), {"processor": None, "today": date(2026, 10, 1), "sync_only": None})
     columns = [c[0] for c in due.description]
     rows = {row["charge_id"]: row for row in (dict(zip(columns, values)) for values in due.fetchall())}
     assert {charge_id: row["minor_unit"] for charge_id, row in rows.items()} == {"CH-USD": 2, "CH-JPY": 0}

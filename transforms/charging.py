@@ -10,12 +10,13 @@ table mirrors the log; succeeded charges become payment entries on the ledger.
 import os
 import shutil
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 
 import duckdb
 
 from transforms import assets, models, warehouse
+from transforms.banking_days import banking_days_after
 from transforms.sqltext import literal, scan_path
 from transforms.processors import AchFileProcessor, Charge, Outcome, ProcessorUnavailable, StripeProcessor
 
@@ -30,6 +31,8 @@ class SubmitSummary:
     errors: int = 0
     reconciled: int = 0
     waiting: int = 0  # pending_confirmation: the processor is still working on it
+    submitted: int = 0  # ACH debits written to a file
+    settled: int = 0  # ACH debits past their return window: succeeded
     skipped: int = 0  # processor not configured: left pending
 
 
@@ -49,7 +52,8 @@ class _AttemptLog:
             con.execute("select charge_id, max(event_no) from prior_charge_attempts group by all").fetchall()
         )
 
-    def record(self, row: dict, attempt_no: int, outcome: str, reference: str | None, message: str) -> None:
+    def record(self, row: dict, attempt_no: int, outcome: str, reference: str | None, message: str,
+               at: datetime | None = None) -> None:
         """Write one event durably (its own file, renamed into place) before going on."""
         event_no = self.events.get(row["charge_id"], 0) + 1
         self.events[row["charge_id"]] = event_no
@@ -62,7 +66,7 @@ class _AttemptLog:
             f"processor_reference, $message::varchar as message, $at::timestamp as attempted_at) "
             f"to {literal(str(temp))} (format parquet)",
             {"charge_id": row["charge_id"], "event_no": event_no, "attempt_no": attempt_no, "outcome": outcome,
-             "reference": reference, "message": message, "at": self.now.replace(tzinfo=None)},
+             "reference": reference, "message": message, "at": (at or self.now).replace(tzinfo=None)},
         )
         with temp.open("rb") as handle:
             os.fsync(handle.fileno())
@@ -71,18 +75,27 @@ class _AttemptLog:
 
 def submit(
     warehouse_dir: Path, today: date, now: datetime, processor: str | None = None, processors: dict | None = None,
+    sync_only: bool = False,
 ) -> SubmitSummary:
-    """Send every due charge (optionally of one processor) and record what came back.
+    """The charge batch of `today`: import ACH return files dropped into ach/returns/, send
+    every due charge (optionally of one processor), ask the processors about charges still
+    in progress, and mark ACH debits that outlived their return window as succeeded.
+    sync_only: only ask about charges still in progress (`billing charges sync`).
 
     A failure that belongs to one charge is that charge's outcome and the batch goes on; each
     outcome is in the attempt log (durably) before the next charge is sent."""
     summary = SubmitSummary()
     with warehouse.locked(warehouse_dir):
         warehouse.recover(warehouse_dir)
+        if not sync_only:
+            from transforms import ach_returns
+
+            ach_returns.import_dropped(warehouse_dir, today, now)
         con = models.connect()
         warehouse.load_prior(con, warehouse_dir, "*")
         models.build_model(con, "stg_currency_minor_units")
-        due = con.execute((SQL_DIR / "charges_due.sql").read_text(), {"processor": processor, "today": today})
+        due = con.execute((SQL_DIR / "charges_due.sql").read_text(),
+                          {"processor": processor, "today": today, "sync_only": True if sync_only else None})
         columns = [c[0] for c in due.description]
         rows = [dict(zip(columns, values)) for values in due.fetchall()]
         factories = processors or default_processors(warehouse_dir, now)
@@ -98,20 +111,35 @@ def submit(
             attempt_no, outcome = _collect(adapter, row, log, summary)
             if outcome is None:
                 continue
-            if isinstance(adapter, AchFileProcessor) and outcome.status == "succeeded":
+            if (isinstance(adapter, AchFileProcessor) and outcome.status == "submitted"
+                    and not outcome.message.startswith("reconciled")):
                 pending_outcomes.append((row, attempt_no, outcome))  # recorded once the file exists
             else:
                 log.record(row, attempt_no, outcome.status, outcome.processor_reference, outcome.message)
                 _count(summary, outcome)
         ach = adapters.get("ach")
         if ach is not None:
-            ach.flush()  # the file exists before any ACH charge is recorded as succeeded
+            ach.flush()  # the file exists before any ACH debit is recorded as submitted
         for row, attempt_no, outcome in pending_outcomes:
             log.record(row, attempt_no, outcome.status, outcome.processor_reference, outcome.message)
             _count(summary, outcome)
-        _publish(con, warehouse_dir, now)
+        if not sync_only:
+            _settle_ach(con, log, today, summary)
+        publish_outcomes(con, warehouse_dir, now)
         con.close()
     return summary
+
+
+def _settle_ach(con: duckdb.DuckDBPyConnection, log: "_AttemptLog", today: date, summary: SubmitSummary) -> None:
+    """An ACH debit with no return by the 5th banking day after its submission is succeeded
+    (dated that day); a return can still reverse it later."""
+    waiting = con.execute((SQL_DIR / "ach_submitted.sql").read_text()).fetchall()
+    for charge_id, period, attempt_no, trace, submitted_at in waiting:
+        settled_on = banking_days_after(submitted_at.date(), 5)
+        if settled_on <= today:
+            log.record({"charge_id": charge_id, "period": period}, attempt_no, "succeeded", trace,
+                       f"no return by {settled_on}, the 5th banking day", at=datetime.combine(settled_on, time()))
+            summary.settled += 1
 
 
 def _collect(adapter, row: dict, log: "_AttemptLog", summary: SubmitSummary) -> tuple[int, Outcome | None]:
@@ -125,7 +153,7 @@ def _collect(adapter, row: dict, log: "_AttemptLog", summary: SubmitSummary) -> 
     attempt_no = max(row["attempts_made"], 1) if unsure else row["attempts_made"] + 1
     try:
         if unsure:
-            found = adapter.find(charge)
+            found = adapter.find(charge, attempt_no)
             if found is not None and found.status != "requires_confirmation":
                 summary.reconciled += 1
                 if found.status == row["state"] == "pending_confirmation":
@@ -150,11 +178,13 @@ def _count(summary: SubmitSummary, outcome: Outcome) -> None:
         summary.declined += 1
     elif outcome.status == "pending_confirmation":
         summary.waiting += 1
+    elif outcome.status == "submitted":
+        summary.submitted += 1
     else:
         summary.errors += 1
 
 
-def _publish(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, now: datetime) -> None:
+def publish_outcomes(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, now: datetime) -> None:
     """Mirror the attempt log into the charges table and post payments to the ledger."""
     warehouse.load_prior(con, warehouse_dir, "*", tables=("charge_attempts",))  # the rest is as loaded
     con.execute("""
@@ -162,13 +192,8 @@ def _publish(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, now: datetime)
         select charge_id, arg_max(outcome, event_no) as status, max(attempt_no) as attempts,
             arg_max(processor_reference, event_no) filter (where processor_reference is not null)
                 as processor_reference,
-            max(attempted_at) filter (where outcome = 'succeeded') as paid_at,
+            arg_max(message, event_no) as status_reason,
         from prior_charge_attempts group by charge_id
-    """)
-    con.execute("""
-        create or replace table charges_paid as
-        select c.*, s.paid_at from prior_all_charges c join charges_state s using (charge_id)
-        where s.status = 'succeeded'
     """)
     con.execute(f"create or replace table charge_payments as {(SQL_DIR / 'charge_payments_proposed.sql').read_text()}")
     models.build_ledger(con, "charge_payments")
@@ -181,7 +206,8 @@ def _publish(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, now: datetime)
                 select c.* replace (
                     coalesce(s.status, c.status) as status,
                     coalesce(s.attempts, c.attempts) as attempts,
-                    coalesce(s.processor_reference, c.processor_reference) as processor_reference
+                    coalesce(s.processor_reference, c.processor_reference) as processor_reference,
+                    coalesce(s.status_reason, c.status_reason) as status_reason
                 )
                 from read_parquet({literal(scan_path(path))}, hive_partitioning = false) c
                 left join charges_state s using (charge_id)

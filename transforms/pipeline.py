@@ -224,6 +224,24 @@ def _summary(warehouse_dir: Path, params: models.RunParams, changed_files: int) 
     return RunSummary(params.run_id, params.period, *counts, changed_files=changed_files)
 
 
+def refresh_status(work_db: Path, warehouse_dir: Path, params: models.RunParams) -> None:
+    """Account status again, after the night's charge batch (billing-rules.md section 9: a
+    day's status includes the outcomes of that day's batch): the run's own entries are in the
+    warehouse by now, so the ledger is reloaded whole and the run's table emptied."""
+    con = models.connect(work_db)
+    try:
+        warehouse.load_prior(con, warehouse_dir, params.period)
+        con.execute("create or replace table ledger as select * from ledger where false")
+        models.build_model(con, "account_status")
+        status_id = f"{params.run_id}-status"
+        pub = warehouse.Publication(warehouse_dir, warehouse.staging_dir(warehouse_dir, status_id), status_id)
+        warehouse.stage_partitioned(pub, con, "account_status", params)
+    finally:
+        con.close()
+    pub.commit()
+    shutil.rmtree(pub.staging, ignore_errors=True)
+
+
 def find_unchanged(
     extracts_dir: Path, warehouse_dir: Path, params: models.RunParams,
 ) -> tuple[list[extracts.ExtractFile], str | None]:

@@ -6,6 +6,7 @@ Keys and originator details come from the environment (or a Prefect Secret block
 by the flow); they are never logged or written to the warehouse.
 """
 
+import hashlib
 import os
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,7 +39,7 @@ class Charge:
 
 @dataclass(frozen=True)
 class Outcome:
-    # succeeded | declined | error | pending_confirmation, or (from `find` only)
+    # succeeded | declined | error | pending_confirmation | submitted (ACH), or (from `find` only)
     # requires_confirmation: a payment object was created but never confirmed
     status: str
     processor_reference: str | None
@@ -88,7 +89,7 @@ class StripeProcessor:
         except stripe.APIError as exc:
             raise ProcessorUnavailable(f"stripe server error: {type(exc).__name__}") from None
 
-    def find(self, charge: Charge) -> Outcome | None:
+    def find(self, charge: Charge, attempt_no: int = 1) -> Outcome | None:
         """What Stripe holds for this charge: the outcome of its PaymentIntent, or None."""
         try:
             intent = self._intent(charge)
@@ -170,8 +171,10 @@ def _reason(exc) -> str:
 class AchFileProcessor:
     """ACH debits written as one NACHA file per submission (PPD entries, one batch per
     reseller) under the warehouse's ach/ folder. The client's processor_customer_ref is
-    `<routing number>-<account number>`. A debit counts as succeeded once it is in a file;
-    returns would come back as declines (not handled yet)."""
+    `<routing number>-<account number>`. A debit written to a file is `submitted` (the ledger
+    counts it paid that day); it becomes `succeeded` after 5 banking days without a return,
+    and a return file can still reverse it later (transforms/ach_returns.py). Every
+    presentment has its own deterministic trace number, kept on the charge."""
 
     name = "ach"
 
@@ -182,24 +185,39 @@ class AchFileProcessor:
         if not (self.routing and self.company_id and self.company_name):
             raise ProcessorUnavailable("ACH_ORIGIN_ROUTING, ACH_COMPANY_ID and ACH_COMPANY_NAME must be set")
         self.ach_dir, self.now = ach_dir, now
-        self.entries: list[tuple[Charge, str, str]] = []
+        self.entries: list[tuple[Charge, str, str, str]] = []
+        self._file_name: str | None = None
 
-    def find(self, charge: Charge) -> Outcome | None:
+    def trace_number(self, charge: Charge, attempt_no: int) -> str:
+        """The ODFI's 8-digit routing prefix and 7 digits derived from the charge and the
+        presentment: the same presentment always gets the same trace number."""
+        digest = hashlib.sha256(f"{charge.charge_id}#{attempt_no}".encode()).hexdigest()
+        return self.routing[:8] + f"{int(digest, 16) % 10**7:07d}"
+
+    def find(self, charge: Charge, attempt_no: int = 1) -> Outcome | None:
+        """Whether this presentment is in a file already written (matched by trace number)."""
+        trace = self.trace_number(charge, attempt_no)
         for path in sorted(self.ach_dir.glob("*.ach")):
-            if charge.charge_id[-15:] in path.read_text():
-                return Outcome("succeeded", path.name, "in an ACH file")
+            if any(line.startswith("6") and line[79:94] == trace for line in path.read_text().splitlines()):
+                return Outcome("submitted", trace, f"in {path.name}")
         return None
 
     def charge(self, charge: Charge, attempt_no: int = 1) -> Outcome:
         routing, _, account = (charge.processor_customer_ref or "").partition("-")
         if not (len(routing) == 9 and routing.isdigit() and account.isdigit() and _aba_ok(routing)):
             return Outcome("declined", None, "ACH customer ref must be '<routing>-<account>'")
-        self.entries.append((charge, routing, account))
-        return Outcome("succeeded", self.file_name, "in an ACH file")
+        trace = self.trace_number(charge, attempt_no)
+        self.entries.append((charge, routing, account, trace))
+        return Outcome("submitted", trace, f"in {self.file_name}")
 
     @property
     def file_name(self) -> str:
-        return f"{self.now:%Y%m%d-%H%M%S}.ach"
+        """This submission's file: its day and the next free number of that day."""
+        if self._file_name is None:
+            taken = {p.name for p in self.ach_dir.glob(f"{self.now:%Y%m%d}-*.ach")}
+            number = next(n for n in range(1, 10_000) if f"{self.now:%Y%m%d}-{n:03d}.ach" not in taken)
+            self._file_name = f"{self.now:%Y%m%d}-{number:03d}.ach"
+        return self._file_name
 
     def flush(self) -> Path | None:
         """Write the NACHA file for the charges collected by this submission."""
@@ -225,7 +243,7 @@ def nacha_file(entries, origin_routing: str, company_id: str, company_name: str,
         + f"{'DESTINATION BANK':23.23}" + f"{company_name.upper():23.23}" + f"{'':8}"
     ]
     file_hash = file_debit = file_count = 0
-    resellers = sorted({charge.reseller_id for charge, _, _ in entries})
+    resellers = sorted({charge.reseller_id for charge, *_ in entries})
     for batch_no, reseller in enumerate(resellers, start=1):
         records.append(
             "5225" + f"{company_name.upper():16.16}" + f"{reseller:20.20}" + f"{company_id:>10.10}" + "PPD"
@@ -233,12 +251,14 @@ def nacha_file(entries, origin_routing: str, company_id: str, company_name: str,
             + origin_routing[:8] + f"{batch_no:07d}"
         )
         batch_hash = batch_debit = count = 0
-        for charge, routing, account in [e for e in entries if e[0].reseller_id == reseller]:
+        # trace numbers ascend within a batch, as NACHA asks
+        for charge, routing, account, trace in sorted((e for e in entries if e[0].reseller_id == reseller),
+                                                      key=lambda e: e[3]):
             cents = minor_units(charge)
             count += 1
             records.append(
                 "627" + routing + f"{account:17.17}" + f"{cents:010d}" + f"{charge.charge_id[-15:]:15.15}"
-                + f"{charge.client_id:22.22}" + "  0" + origin_routing[:8] + f"{count:07d}"
+                + f"{charge.client_id:22.22}" + "  0" + trace
             )
             batch_hash += int(routing[:8])
             batch_debit += cents

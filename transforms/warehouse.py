@@ -49,6 +49,7 @@ PRIOR_COLUMNS = {
     "invoices": {
         "invoice_id": "varchar", "revision": "bigint", "reseller_id": "varchar",
         "client_id": "varchar", "kind": "varchar", "invoice_date": "date", "currency": "varchar",
+        "due_date": "date",
     },
     "invoice_lines": {
         "invoice_id": "varchar", "revision": "bigint", "line_no": "bigint", "item_code": "varchar",
@@ -61,6 +62,7 @@ PRIOR_COLUMNS = {
         "invoice_id": "varchar", "revision": "bigint", "processor": "varchar", "processor_customer_ref": "varchar",
         "kind": "varchar", "status": "varchar", "currency": "varchar", "period": "varchar", "attempts": "bigint",
         "processor_reference": "varchar", "amount": "decimal(18, 2)", "batch_date": "date",
+        "status_reason": "varchar",
     },
     "charge_attempts": {
         "charge_id": "varchar", "event_no": "bigint", "attempt_no": "bigint", "outcome": "varchar",
@@ -153,6 +155,8 @@ def recover(warehouse: Path) -> None:
     scratch folders of runs that never reached theirs."""
     if is_publishing(warehouse):
         finish(warehouse)
+    if _held.get(warehouse.resolve(), 0) > 1:
+        return  # a command nested in another of this process (the nightly's charge batch): its scratch is live
     for stale in warehouse.parent.glob(f".{glob.escape(warehouse.name)}.staging-*"):
         shutil.rmtree(stale, ignore_errors=True)
 

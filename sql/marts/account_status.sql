@@ -69,12 +69,15 @@ overdue as (
 ),
 
 declined as (
+    -- a declined card or a returned ACH debit counts as owing (section 9)
     select charges.reseller_id, charges.client_id, count(distinct charges.charge_id) as declined_charges,
         min(cast(attempts.attempted_at as date)) as declined_since,
+        max(charges.status_reason) filter (where charges.status = 'returned'
+            and charges.status_reason like '%new bank details needed%') as final_return,
     from prior_all_charges as charges
     left join prior_charge_attempts as attempts
-        on attempts.charge_id = charges.charge_id and attempts.outcome = 'declined'
-    where charges.status = 'declined'
+        on attempts.charge_id = charges.charge_id and attempts.outcome = charges.status
+    where charges.status in ('declined', 'returned')
     group by all
 ),
 
@@ -146,6 +149,7 @@ judged as (
         overdue.oldest_due_date,
         lockout_started.locked_since as lockout_began,
         coalesce(declined.declined_charges, 0) as declined_charges,
+        declined.final_return,
         cast(clients.start_date + to_days(coalesce(account_terms.trial_days, 0)) as date) as trial_end,
         clients.cancel_date,
         case
@@ -178,11 +182,13 @@ final as (
         end as status,
         case
             when cancel_date <= as_of then 'cancelled on ' || strftime(cancel_date, '%Y-%m-%d')
+            when is_lockout_when_owing and final_return is not null and balance_owed > 0
+                then 'ACH debit returned (' || final_return || ')'
             when is_lockout_when_owing and past_due > 0
                 then 'past due ' || past_due::varchar || ' ' || currency || ' since '
                     || strftime(oldest_due_date + interval 1 day, '%Y-%m-%d')
             when is_lockout_when_owing and declined_charges > 0 and balance_owed > 0
-                then declined_charges::varchar || ' declined charge(s)'
+                then declined_charges::varchar || ' declined or returned charge(s)'
             when as_of < trial_end then 'trial until ' || strftime(trial_end, '%Y-%m-%d')
         end as reason,
         balance_owed,

@@ -46,6 +46,7 @@ final as (
         params.run_id,
         0 as attempts,
         null::varchar as processor_reference,
+        null::varchar as status_reason,
         due.total as amount,
         due.issued_on as batch_date,
     from due
