@@ -42,7 +42,7 @@ def submit_charges(warehouse_dir: Path, processor: str | None, as_of: date | Non
 
 
 @task(cache_policy=NO_CACHE)
-def write_manual_documents(warehouse_dir: Path) -> int:
+def write_invoice_documents(warehouse_dir: Path) -> int:
     return len(documents.write_documents(warehouse_dir))
 
 
@@ -50,12 +50,12 @@ def write_manual_documents(warehouse_dir: Path) -> int:
 def charge_batch(warehouse_dir: Path, processor: str | None = None, as_of: date | None = None,
                  sync_only: bool = False) -> dict:
     """The charge batch of a day (default: today, UTC): return files, due charges, charges in
-    progress, ACH debits past their return window; manual invoice documents. sync_only: only
+    progress, ACH debits past their return window; the HTML document of every new invoice revision. sync_only: only
     ask the processors about charges still in progress."""
     result = {}
     if processor in (None, "stripe", "ach"):
         result = submit_charges(warehouse_dir, processor, as_of, sync_only)
     if processor in (None, "manual") and not sync_only:
-        result["documents"] = write_manual_documents(warehouse_dir)
+        result["documents"] = write_invoice_documents(warehouse_dir)
     create_table_artifact(key="charge-batch", table=[result], description="Charge batch")
     return result

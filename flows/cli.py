@@ -272,6 +272,26 @@ def charges_returns(
 
 
 @app.command()
+def documents(
+    warehouse: WarehouseOpt,
+    period: Annotated[str, typer.Option("--period", help="Billing period YYYY-MM.")],
+    client_id: Annotated[str | None, typer.Option("--client", help="One client's invoices.")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="html or pdf.")] = "html",
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Only revisions issued by then, YYYY-MM-DD.")] = None,
+) -> None:
+    """Write the document of every invoice revision of a period (HTML, or PDF through headless
+    Chromium) under <warehouse>/documents/; documents already written are kept."""
+    from transforms.documents import write_documents
+    from transforms.pipeline import period_bounds
+
+    period_bounds(period)
+    day = _parse_date(as_of, "--as-of")  # the revisions issued by then (default: all)
+    with _holding(warehouse):
+        written = write_documents(warehouse.resolve(), period, client_id, output_format, day)
+    console.print(f"documents: {len(written)} written under {warehouse / 'documents'}")
+
+
+@app.command()
 def report(
     warehouse: WarehouseOpt,
     period: Annotated[str, typer.Option("--period", help="Billing period YYYY-MM.")],
@@ -446,6 +466,7 @@ def main() -> None:
     """Console entry point: one line on stderr and a non-zero exit for any failure."""
     from transforms.extracts import ExtractError
     from transforms.ach_returns import ReturnFileRejected
+    from transforms.documents import DocumentError
     from transforms.simulate import SimulationError
     from transforms.pipeline import PeriodError
     from transforms.reports import NoWarehouse, QueryRefused
@@ -467,7 +488,7 @@ def main() -> None:
         _fail(str(error), 1)
     except (ExtractError, PeriodError, WarehouseBusy, NoWarehouse, QueryRefused, CommitIncomplete,
             UnusableWarehousePath, BatchStopped, SimulationError,
-            ReturnFileRejected) as error:
+            ReturnFileRejected, DocumentError) as error:
         _fail(str(error), 1)
     except (duckdb.Error, OSError) as error:
         _fail(f"run failed, warehouse unchanged: {str(error).strip().splitlines()[0]}", 1)

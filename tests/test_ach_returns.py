@@ -5,6 +5,7 @@ addenda): achkit writes the structure (counts, hashes, blocks), the test turns i
 into returns (transaction code 26) and its addenda into type 99 return addenda."""
 
 import os
+import shutil
 from datetime import date, datetime
 from pathlib import Path
 
@@ -197,3 +198,59 @@ def test_the_charge_batch_imports_files_dropped_into_ach_returns(submitted, tmp_
     charging.submit(wh, date(2026, 10, 7), datetime(2026, 10, 7, 23, 30))  # the same file is not imported twice
     assert query(wh, "select count(*) from ledger where entry_type = 'payment_reversal'") == [(1,)]
     assert os.path.exists(next((wh / "ach_returns").glob("*.parquet")))
+
+
+# --- invoice documents for every invoice revision --------------------------------------------
+
+def test_every_invoice_revision_has_a_document_and_an_adjustment_says_what_it_corrects(tmp_path):
+    from helpers import bill, usage
+    from transforms import documents
+
+    tables = {
+        "resellers": [R1], "clients": [client("C1", processor="stripe", processor_customer_ref="cus_1"),
+                                       client("C2<b>")],
+        "pricing": [price("emails", cycle_fee="20.00", included_units=10000, metered=False, overage_fee="0.0015")],
+        "usage_events": [usage("e1", "C1", "emails", "2026-09-14T08:00:00Z", 12500)],
+    }
+    ex = write_extracts(tmp_path / "ex", tables)
+    wh = tmp_path / "wh"
+    bill(ex, wh, "2026-10", as_of=date(2026, 10, 2))
+    write_extracts(ex, {"usage_events": [usage("e2", "C1", "emails", "2026-09-15T08:00:00Z", 1000)]}, "late.csv")
+    bill(ex, wh, "2026-10", as_of=date(2026, 10, 20), second=1)
+    written = documents.write_documents(wh, "2026-10")
+    assert sorted(p.name.split("-r")[1] for p in written) == ["1.html", "1.html", "2.html"]
+    adjustment = next(p for p in written if p.name.endswith("-r2.html")).read_text()
+    assert "an adjustment\nthat corrects it by 1.50 USD" in adjustment
+    assert "stood at 23.75 USD" in adjustment and "stands at 25.25 USD" in adjustment
+    escaped = next(p for p in written if "C2&lt;b&gt;" in p.read_text())
+    assert "C2<b>" not in escaped.read_text()  # data, autoescaped
+    again = {p: p.read_text() for p in written}
+    for p in written:
+        p.unlink()
+    documents.write_documents(wh, "2026-10")
+    assert {p: p.read_text() for p in written} == again  # deterministic content
+    assert documents.write_documents(wh, "2026-10") == []  # never rewritten
+
+
+@pytest.mark.skipif(not (shutil.which("chromium") or shutil.which("chromium-browser")),
+                    reason="Debian chromium is not installed (.ci/run installs it)")
+def test_the_pdf_of_an_e1_invoice_shows_its_lines_and_total(tmp_path):
+    from pypdf import PdfReader
+
+    from helpers import usage
+
+    ex = write_extracts(tmp_path / "ex", {
+        "resellers": [R1], "clients": [client("C1")],
+        "pricing": [price("emails", cycle_fee="20.00", included_units=10000, metered=False, overage_fee="0.0015")],
+        "usage_events": [usage("e1", "C1", "emails", "2026-09-14T08:00:00Z", 12500)],
+    })
+    wh = tmp_path / "wh"
+    from helpers import bill
+
+    bill(ex, wh, "2026-10")
+    done = _billing("documents", "--warehouse", str(wh), "--period", "2026-10", "--format", "pdf", home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (pdf,) = (wh / "documents").rglob("*.pdf")
+    text = " ".join(page.extract_text() for page in PdfReader(pdf).pages)
+    for expected in ("cycle_fee", "20.00", "overage", "2500", "3.75", "23.75 USD"):
+        assert expected in text, (expected, text)

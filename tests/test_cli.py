@@ -72,7 +72,7 @@ def test_billing_nightly_then_charges_submit_runs_and_diff(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "billed 2026-10-01: 2 invoice revision(s)" in done.stdout
     assert query(wh, "select client_id, status from charges") == [("C2", "pending")]
-    assert len(list((wh / "documents").rglob("*.html"))) == 1  # C1 is a manual client
+    assert len(list((wh / "documents").rglob("*.html"))) == 2  # a document for every invoice revision
     done = _billing("charges", "submit", "--warehouse", str(wh), "--processor", "manual", home=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "documents 0" in done.stdout

@@ -1,74 +1,95 @@
-"""Invoice documents for `manual` clients (billing-rules.md section 9): one HTML file per
-invoice revision, to send by hand, with its lines, the price source of each, the totals,
-the due date and the client's ledger balance. Written under the warehouse's documents/
-folder; an existing document is never rewritten (a correction is its own revision)."""
+"""Invoice documents (billing-rules.md section 9): one per invoice revision, HTML from a
+Jinja2 template (autoescaped: ids and descriptions are data) and, on demand, PDF. Written
+under `<warehouse>/documents/reseller_id=<id>/period=<P>/<invoice_id>-r<revision>.<ext>`.
+The content is a function of the published invoice alone (no clock, no balance that moves),
+so writing a document again gives the same text; an existing document is never rewritten (a
+correction is a revision of its own, whose document says what it corrects).
 
-import html
-import os
+PDF: the HTML printed by headless Chromium (`--print-to-pdf`), the browser CI already
+installs for the report test; it renders the same HTML and CSS as a browser shows, with no
+extra system libraries (WeasyPrint would need Pango and friends from the OS).
+"""
+
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
-from transforms.reports import read_only
-from transforms.warehouse import VIEW_DB
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-STYLE = (
-    "body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;width:100%}"
-    "td,th{border-bottom:1px solid #ddd;padding:6px;text-align:left}td.n,th.n{text-align:right}"
-    ".src{color:#666;font-size:85%}"
-)
+from transforms.reports import _query
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+FORMATS = ("html", "pdf")
 
 
-def write_documents(warehouse_dir: Path) -> list[Path]:
-    """Write the missing documents of manual clients' invoices; return the new files."""
-    if not (warehouse_dir / VIEW_DB).exists():
+class DocumentError(ValueError):
+    """A document format that cannot be produced here."""
+
+
+def _environment() -> Environment:
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
+                       keep_trailing_newline=True)
+
+
+def _number(value) -> str:
+    return f"{value.normalize():f}" if value is not None else ""
+
+
+def write_documents(warehouse_dir: Path, period: str | None = None, client_id: str | None = None,
+                    fmt: str = "html", as_of=None) -> list[Path]:
+    """Write the missing documents of the period's (or every) invoice revisions issued by
+    `as_of` (default: all); return the new files."""
+    if fmt not in FORMATS:
+        raise DocumentError(f"--format must be html or pdf, got {fmt!r}")
+    columns, invoices = _query(warehouse_dir, "invoice_documents", {"period": period, "client": client_id, "as_of": as_of})
+    if not invoices:
         return []
-    con = read_only(warehouse_dir)
-    try:
-        manual = con.execute("""
-            with manual_clients as (
-                select reseller_id, client_id from account_status
-                group by all having arg_max(processor, as_of) = 'manual'
-            )
-            select i.reseller_id, i.client_id, i.invoice_id, i.revision, i.kind, i.invoice_date, i.issued_on,
-                   i.due_date, i.currency, i.subtotal, i.credits, i.total
-            from invoices i
-            semi join manual_clients using (reseller_id, client_id)
-            order by i.reseller_id, i.invoice_id, i.revision""").fetchall()
-        written = []
-        for (reseller_id, client_id, invoice_id, revision, kind, invoice_date, issued_on, due_date, currency,
-             subtotal, credits, total) in manual:
-            target = warehouse_dir / "documents" / f"reseller_id={reseller_id}" / f"{invoice_id}-r{revision}.html"
-            if target.exists():
-                continue
-            lines = con.execute(
-                "select item_code, line_type, description, quantity, unit_price, amount, price_source "
-                "from invoice_lines where invoice_id = $id and revision = $rev order by line_no",
-                {"id": invoice_id, "rev": revision}).fetchall()
-            balance = con.execute(
-                "select coalesce(sum(amount), 0) from ledger where reseller_id = $r and client_id = $c",
-                {"r": reseller_id, "c": client_id}).fetchone()[0]
-            rows = "".join(
-                f"<tr><td>{html.escape(item)}<div class=src>{html.escape(line_type)}; "
-                f"{html.escape(source or '')}</div></td><td>{html.escape(description or '')}</td>"
-                f"<td class=n>{quantity.normalize():f}</td><td class=n>{unit_price.normalize():f}</td>"
-                f"<td class=n>{amount}</td></tr>"
-                for item, line_type, description, quantity, unit_price, amount, source in lines
-            )
-            title = f"Invoice {invoice_id}" + (f" revision {revision} ({kind})" if revision > 1 else "")
-            page = (
-                f"<!doctype html><html><head><meta charset=utf-8><title>{html.escape(title)}</title>"
-                f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
-                f"<p>Client {html.escape(client_id)} of {html.escape(reseller_id)}<br>"
-                f"Invoice date {invoice_date} · issued {issued_on} · <b>due {due_date}</b></p>"
-                "<table><tr><th>Item</th><th>Description</th><th class=n>Quantity</th>"
-                f"<th class=n>Unit price</th><th class=n>Amount ({html.escape(currency)})</th></tr>{rows}</table>"
-                f"<p>Subtotal {subtotal} · credits {credits} · <b>total {total} {html.escape(currency)}</b></p>"
-                f"<p>Balance on your account: {balance} {html.escape(currency)}</p></body></html>\n"
-            )
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temp = target.with_suffix(".tmp")
+    line_columns, all_lines = _query(
+        warehouse_dir, "invoice_document_lines", {"period": period, "client": client_id, "as_of": as_of})
+    lines: dict[tuple[str, int], list[dict]] = {}
+    for row in all_lines:
+        line = dict(zip(line_columns, row))
+        lines.setdefault((line["invoice_id"], line["revision"]), []).append(line)
+    template = _environment().get_template("invoice.html.j2")
+    written = []
+    for row in invoices:
+        invoice = dict(zip(columns, row))
+        folder = warehouse_dir / "documents" / f"reseller_id={invoice['reseller_id']}" / f"period={invoice['period']}"
+        target = folder / f"{invoice['invoice_id']}-r{invoice['revision']}.{fmt}"
+        if target.exists():
+            continue
+        kind = "adjustment" if invoice["revision"] > 1 else invoice["kind"]
+        page = template.render(
+            title=f"Invoice {invoice['invoice_id']}" + (f" revision {invoice['revision']} ({kind})"
+                                                       if invoice["revision"] > 1 else f" ({kind})"),
+            lines=[dict(line, quantity=_number(line["quantity"]), unit_price=_number(line["unit_price"]))
+                   for line in lines.get((invoice["invoice_id"], invoice["revision"]), [])],
+            **invoice,
+        )
+        folder.mkdir(parents=True, exist_ok=True)
+        temp = target.with_name(target.name + ".tmp")
+        if fmt == "html":
             temp.write_text(page)
-            os.replace(temp, target)
-            written.append(target)
-        return written
-    finally:
-        con.close()
+        else:
+            _print_pdf(page, temp)
+        temp.replace(target)
+        written.append(target)
+    return written
+
+
+def _print_pdf(page: str, target: Path) -> None:
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if browser is None:
+        raise DocumentError("PDF documents need Chromium (Debian: apt-get install chromium); HTML works without it")
+    with tempfile.TemporaryDirectory(prefix="billing-pdf-") as scratch:
+        html_file = Path(scratch) / "invoice.html"
+        html_file.write_text(page)
+        done = subprocess.run(
+            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run", "--no-pdf-header-footer",
+             f"--user-data-dir={Path(scratch) / 'profile'}", f"--print-to-pdf={target}", html_file.as_uri()],
+            capture_output=True, text=True, timeout=120,
+        )
+        if done.returncode != 0 or not target.exists():
+            raise DocumentError(f"Chromium could not print the PDF: {(done.stderr.strip().splitlines() or [''])[-1]}")
