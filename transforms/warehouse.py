@@ -26,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from transforms import assets
+from transforms import assets, catalogue
 from transforms.sqltext import literal, scan_path
 
 log = logging.getLogger(__name__)
@@ -377,6 +377,7 @@ def refresh_views(warehouse: Path) -> None:
             )
         for view in DERIVED_VIEWS:
             con.execute(f"create view {view} as {(SQL_DIR / 'views' / f'{view}.sql').read_text()}")
+        catalogue.set_comments(con)
     finally:
         con.close()
     os.replace(temp, warehouse / VIEW_DB)
