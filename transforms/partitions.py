@@ -15,12 +15,21 @@ from pathlib import Path
 
 import duckdb
 
-from transforms import models
+from transforms import graph, models
 
-WHOLE_MODELS = ("int_input_rows_reconciled", "rejects")
-PARTITION_MODELS = tuple(name for name in models.BILLING_MODELS if name not in WHOLE_MODELS)
-# the partitions' tables merged back (a view model lives only where its reader was built)
-MERGED_MODELS = tuple(name for name in PARTITION_MODELS if name not in models.VIEW_MODELS)
+
+def whole_models() -> tuple[str, ...]:
+    """Billing models that read the raw extracts: they need every input row (rejects)."""
+    return tuple(name for name in graph.stage("billing") if graph.reads_raw(name))
+
+
+def partition_models() -> tuple[str, ...]:
+    return tuple(name for name in graph.stage("billing") if name not in whole_models())
+
+
+def merged_models() -> tuple[str, ...]:
+    """The partitions' tables merged back (a view model lives only where its reader was built)."""
+    return tuple(name for name in partition_models() if name not in graph.views())
 
 
 def partition_path(work_db: Path, partition: int) -> Path:
@@ -46,7 +55,7 @@ def build_partition(work_db: Path, partition: int, partitions: int, threads: int
                 f"create temp table {table} as select * from staged.main.{table}{where}",
                 {"partitions": partitions, "partition": partition} if has_client else {},
             )
-        for name in PARTITION_MODELS:
+        for name in partition_models():
             models.build_model(con, name)
     finally:
         con.close()
@@ -59,14 +68,14 @@ def merge_partitions(work_db: Path, partition_dbs: list[Path]) -> None:
     try:
         for number, path in enumerate(partition_dbs):
             con.execute(f"attach $path as partition_{number} (read_only)", {"path": str(path)})
-        for name in MERGED_MODELS:
+        for name in merged_models():
             union = " union all by name ".join(
                 f"select * from partition_{number}.main.{name}" for number in range(len(partition_dbs))
             )
             con.execute(f"create or replace table {name} as {union}")
         for number in range(len(partition_dbs)):
             con.execute(f"detach partition_{number}")
-        for name in WHOLE_MODELS:
+        for name in whole_models():
             models.build_model(con, name)
     finally:
         con.close()
@@ -84,5 +93,5 @@ def _staged_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, bool]]:
     ).fetchall()
     return [
         (table, has_client) for table, has_client in tables
-        if not table.startswith(("raw_", "stg_")) and not table.endswith("_deduplicated") or table in models.SEEDS
+        if not table.startswith(("raw_", "stg_")) and not table.endswith("_deduplicated") or table in graph.seeds()
     ]

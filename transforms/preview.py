@@ -14,13 +14,12 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
-from transforms import models, warehouse
+from transforms import graph, models, warehouse
 
-# The billing models a preview needs, in build order, then the preview itself.
-PREVIEW_MODELS = tuple(
-    name for name in models.BILLING_MODELS[: models.BILLING_MODELS.index("int_invoice_lines_wanted") + 1]
-    if name != "int_input_rows_reconciled"
-) + ("invoice_preview",)
+def preview_models() -> tuple[str, ...]:
+    """The billing models the preview reads, in build order, then the preview itself."""
+    needed = graph.ancestors("invoice_preview")
+    return tuple(name for name in graph.stage("billing") if name in needed) + ("invoice_preview",)
 
 
 def preview_params(run_id: str, as_of: date) -> models.RunParams:
@@ -36,14 +35,14 @@ def build_preview(work_db: Path, as_of: date) -> None:
     con = models.connect(preview_db)
     try:
         con.execute("attach $path as staged (read_only)", {"path": str(work_db)})
-        built = set(PREVIEW_MODELS) | {"run_params"} | set(models.VIEW_MODELS)
+        built = set(preview_models()) | {"run_params"} | set(graph.views())
         # the staged tables (views there would resolve their names here, against this file)
         staged = con.execute("select table_name from duckdb_tables() where database_name = 'staged'").fetchall()
         for (name,) in staged:
             if name not in built:
                 con.execute(f"create view {name} as select * from staged.main.{name}")
         models.set_run_params(con, preview_params("preview", as_of))
-        for name in PREVIEW_MODELS:
+        for name in preview_models():
             models.build_model(con, name)
         con.execute("detach staged")
     finally:

@@ -8,6 +8,7 @@
 -- length changes are walked from the first cycle; items with a bonus pool, and every item
 -- of a prepaid client, list every cycle up to the range's end (has_full_history), because
 -- the pool and the prepaid balance carry from the first one.
+-- materialize: view (one reader computes it in its own query)
 with recursive clients as (
     select * from int_clients_listed_for_range
 ),

@@ -8,6 +8,7 @@
 -- kept, the others get is_duplicate); rows sharing a key with different content are all
 -- rejected. Keys are compared by a 64-bit hash first and exactly only among rows whose hash
 -- repeats, so the full-width comparison runs on a few suspects, not on every row.
+-- materialize: view (the validation reads it once: 10M events are not copied again)
 with staged as (
     select
         * replace (

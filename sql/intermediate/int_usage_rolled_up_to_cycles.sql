@@ -7,6 +7,7 @@
 -- peak before it. The day rows of int_usage_aggregated_daily are summed into their window.
 -- Keys and quantities only: int_allotments_applied_across_cycles joins the cycle's pricing
 -- back once, so its many columns are not carried through every join.
+-- materialize: view (one reader computes it in its own query)
 with params as (
     select * from run_params
 ),

@@ -11,6 +11,7 @@
 --   (null without a maximum). An item with usage in that window but no line at all (every
 --   unit free) gets one row of line_type `allotment` (quantity = units used, amount 0), so
 --   what is left always shows.
+-- stage: preview (built by transforms/preview.py, not by a billing run)
 with params as (
     select * from run_params
 ),

@@ -4,6 +4,7 @@
 -- of amounts. Entries are only ever appended: an entry already in the warehouse (same
 -- entry_id) is never posted again or rewritten, and a new entry's running balances continue
 -- from the client's posted ones, in time order.
+-- parameters: proposed=int_ledger_entries_proposed
 with posted as (
     select * from prior_ledger
 ),

@@ -1,0 +1,3 @@
+-- int_billing_items_deduplicated: one row per staged billing_items row with duplicate keys resolved: exact
+-- copies count once, rows sharing a key with different content are all rejected.
+-- template: int_rows_deduplicated

@@ -1,0 +1,3 @@
+-- int_lead_price_levels_deduplicated: one row per staged lead_price_levels row with duplicate keys resolved: exact
+-- copies count once, rows sharing a key with different content are all rejected.
+-- template: int_rows_deduplicated

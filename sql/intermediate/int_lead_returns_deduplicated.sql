@@ -1,0 +1,3 @@
+-- int_lead_returns_deduplicated: one row per staged lead_returns row with duplicate keys resolved: exact
+-- copies count once, rows sharing a key with different content are all rejected.
+-- template: int_rows_deduplicated

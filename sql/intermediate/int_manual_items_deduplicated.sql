@@ -1,0 +1,3 @@
+-- int_manual_items_deduplicated: one row per staged manual_items row with duplicate keys resolved: exact
+-- copies count once, rows sharing a key with different content are all rejected.
+-- template: int_rows_deduplicated

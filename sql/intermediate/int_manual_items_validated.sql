@@ -1,0 +1,3 @@
+-- int_manual_items_validated: one row per manual_items input row with its final verdict; the client
+-- must be a valid client of the row's reseller.
+-- template: int_rows_client_checked

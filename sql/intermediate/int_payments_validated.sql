@@ -1,0 +1,3 @@
+-- int_payments_validated: one row per payments input row with its final verdict; the client
+-- must be a valid client of the row's reseller.
+-- template: int_rows_client_checked
