@@ -21,7 +21,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,7 +117,7 @@ def main() -> None:
 
     _timed("floor: group by client, item", args.events, floor, rows)
     params = pipeline.period_params("bench-period", "2026-10", date(2026, 10, 31))
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     with pipeline.run_workspace(warehouse, params.run_id) as work_db:
         _timed("period run: ingest", args.events, lambda: pipeline.ingest(extracts, work_db), rows)
         _timed("period run: build", args.events, lambda: pipeline.build(work_db, warehouse, params), rows)
@@ -139,7 +139,7 @@ def main() -> None:
     floor_seconds = rows[0][1]
     lines = [
         f"### {args.events:,} events, {args.clients:,} clients, memory_limit {args.memory_limit or 'default'} "
-        f"({datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, commit {_commit()})",
+        f"({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {_commit()})",
         "",
         f"Machine: {platform.platform()}, {os.cpu_count()} cores, "
         f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, Python "

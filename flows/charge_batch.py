@@ -5,7 +5,7 @@ after billing. The Stripe key comes from STRIPE_API_KEY or the Prefect Secret bl
 """
 
 import os
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from prefect import flow, task
@@ -29,9 +29,9 @@ def _stripe_key() -> str | None:
 
 @task(cache_policy=NO_CACHE)
 def submit_charges(warehouse_dir: Path, processor: str | None, as_of: date | None, sync_only: bool) -> dict:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if as_of is not None:  # a batch replayed for a past (or given) day is dated that day
-        now = datetime.combine(as_of, now.time(), timezone.utc)
+        now = datetime.combine(as_of, now.time(), UTC)
     factories = charging.default_processors(warehouse_dir, now)
     key = _stripe_key()
     if key:

@@ -6,7 +6,7 @@ Errors print one line on stderr and exit non-zero; no traceback reaches the user
 import os
 import sys
 from contextlib import nullcontext
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 from typing import Annotated
 
@@ -255,15 +255,15 @@ def charges_returns(
 ) -> None:
     """Import an ACH return file: returned debits are reversed on the ledger and presented
     again (R01, R09) or left returned; the same file twice changes nothing."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from transforms.ach_returns import import_file
     from transforms.warehouse import VIEW_DB
 
-    day = _parse_date(as_of, "--as-of") or datetime.now(timezone.utc).date()
+    day = _parse_date(as_of, "--as-of") or datetime.now(UTC).date()
     if not (warehouse / VIEW_DB).exists():
         raise UsageProblem(f"no billing warehouse at {warehouse}")
-    now = datetime.combine(day, datetime.now(timezone.utc).time())
+    now = datetime.combine(day, datetime.now(UTC).time())
     result = import_file(warehouse.resolve(), file, day, now)
     console.print(f"return file {file} of {result.file_date}: {len(result.applied)} applied, "
                   f"{len(result.duplicates)} already recorded, {len(result.rejected)} rejected")
@@ -464,12 +464,12 @@ def diff(
 
 def main() -> None:
     """Console entry point: one line on stderr and a non-zero exit for any failure."""
-    from transforms.extracts import ExtractError
     from transforms.ach_returns import ReturnFileRejected
     from transforms.documents import DocumentError
-    from transforms.simulate import SimulationError
+    from transforms.extracts import ExtractError
     from transforms.pipeline import PeriodError
     from transforms.reports import NoWarehouse, QueryRefused
+    from transforms.simulate import SimulationError
     from transforms.validation import ValidationFailed
     from transforms.warehouse import CommitIncomplete, UnusableWarehousePath, WarehouseBusy
 

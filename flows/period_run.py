@@ -8,7 +8,7 @@ paths, never DuckDB connections. Only I/O-bound tasks retry, and only on OS erro
 import logging
 import os
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task, unmapped
@@ -44,7 +44,7 @@ def publish_unchanged_run(
     work_db: Path, warehouse_dir: Path, params: pipeline.models.RunParams, previous_run_id: str, started_at: datetime,
 ) -> pipeline.RunSummary:
     return pipeline.publish_unchanged(work_db, warehouse_dir, params, previous_run_id, started_at,
-                                      datetime.now(timezone.utc))
+                                      datetime.now(UTC))
 
 
 @task(cache_policy=NO_CACHE)
@@ -133,7 +133,7 @@ def _validation_artifact(params, report) -> None:
 def publish_run(
     work_db: Path, warehouse_dir: Path, params: pipeline.models.RunParams, started_at: datetime,
 ) -> pipeline.RunSummary:
-    return pipeline.publish(work_db, warehouse_dir, params, started_at, datetime.now(timezone.utc))
+    return pipeline.publish(work_db, warehouse_dir, params, started_at, datetime.now(UTC))
 
 
 @task(cache_policy=NO_CACHE)
@@ -207,7 +207,7 @@ def period_run(
     """Bill (or re-bill) a period: every bill date of the month in one pass; with
     partition_count > 1 the billing models run per client partition on Dask.
     started_at (default: now) names the run; pass it to replay a run exactly."""
-    started_at = started_at or datetime.now(timezone.utc)
+    started_at = started_at or datetime.now(UTC)
     params = pipeline.period_params(pipeline.make_run_id(started_at), period, as_of or started_at.date(), command)
     return _bill(extracts_dir, warehouse_dir, params, started_at, ScaleOut(partition_count, dask_address, workers))
 
@@ -218,7 +218,7 @@ def nightly_run(
 ) -> pipeline.RunSummary:
     """The nightly work for one day (default: yesterday, UTC, for the 02:00 schedule): its
     bill dates, leads, prepaid and account status, then that night's charge batch."""
-    started_at = datetime.now(timezone.utc)
+    started_at = datetime.now(UTC)
     day = day or date.fromordinal(started_at.date().toordinal() - 1)
     params = pipeline.night_params(pipeline.make_run_id(started_at), day)
     return _bill(extracts_dir, warehouse_dir, params, started_at, charge_day=day if charge else None)
@@ -228,6 +228,6 @@ def nightly_run(
 def monthly_close(extracts_dir: Path, warehouse_dir: Path, period: str | None = None) -> pipeline.RunSummary:
     """The month-end close (1st of the month): re-bill the month just ended as one period
     run, so late extracts become adjustments (default: the previous month, UTC)."""
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     previous = date.fromordinal(today.replace(day=1).toordinal() - 1)
     return period_run(extracts_dir, warehouse_dir, period or previous.strftime("%Y-%m"), today, "monthly-close")

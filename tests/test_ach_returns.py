@@ -11,9 +11,9 @@ from pathlib import Path
 
 import achkit
 import pytest
-
-from helpers import D, R1, client, price, query, write_extracts
+from helpers import R1, D, client, price, query, write_extracts
 from test_cli import _billing
+
 from transforms import ach_returns, charging
 from transforms.pipeline import run_night
 
@@ -204,6 +204,7 @@ def test_the_charge_batch_imports_files_dropped_into_ach_returns(submitted, tmp_
 
 def test_every_invoice_revision_has_a_document_and_an_adjustment_says_what_it_corrects(tmp_path):
     from helpers import bill, usage
+
     from transforms import documents
 
     tables = {
@@ -235,9 +236,8 @@ def test_every_invoice_revision_has_a_document_and_an_adjustment_says_what_it_co
 @pytest.mark.skipif(not (shutil.which("chromium") or shutil.which("chromium-browser")),
                     reason="Debian chromium is not installed (.ci/run installs it)")
 def test_the_pdf_of_an_e1_invoice_shows_its_lines_and_total(tmp_path):
-    from pypdf import PdfReader
-
     from helpers import usage
+    from pypdf import PdfReader
 
     ex = write_extracts(tmp_path / "ex", {
         "resellers": [R1], "clients": [client("C1")],

@@ -6,12 +6,14 @@ from datetime import date, datetime
 
 import achkit
 import pytest
-
 from helpers import D, bill, client, price, query, write_extracts
-from stripe_fixtures import ROUTING, SECRET, customer as _customer, fake_stripe, stripe_env  # noqa: F401
+from stripe_fixtures import ROUTING, SECRET, fake_stripe, stripe_env  # noqa: F401
+from stripe_fixtures import customer as _customer
+
 from transforms import charging
 from transforms.pipeline import run_night
 from transforms.processors import StripeProcessor
+
 
 def _intents(api, key: str) -> list:
     return [pi for pi in api.payment_intents.list({"limit": 100}).data

@@ -10,9 +10,9 @@ from types import SimpleNamespace
 
 import pytest
 import stripe
-
 from helpers import D, bill, client, price, query, write_extracts
 from stripe_fixtures import SECRET, customer, fake_stripe, stripe_env  # noqa: F401
+
 from transforms import charging
 from transforms.processors import StripeProcessor
 

@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from helpers import D, R1, bill, client, lines, price, query, usage, write_extracts
+from helpers import R1, D, bill, client, lines, price, query, usage, write_extracts
 
 
 def _billing(*args: str, home: Path, **env_overrides: str) -> subprocess.CompletedProcess:

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from helpers import query
+
 from transforms import warehouse
 from transforms.pipeline import run_period
 from transforms.sample_data import write_sample

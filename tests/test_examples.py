@@ -1,6 +1,6 @@
 """The worked examples of spec/examples.md, with their hand-computed values."""
 
-from helpers import D, R1, bill, client, lines, price, query, usage, write_extracts
+from helpers import R1, D, bill, client, lines, price, query, usage, write_extracts
 
 
 def test_e1_bundle_with_overage(tmp_path):

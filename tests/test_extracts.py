@@ -5,8 +5,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from helpers import R1, D, bill, client, lines, price, query, usage, write_extracts
 
-from helpers import D, R1, bill, client, lines, price, query, usage, write_extracts
 from transforms.extracts import ExtractError
 from transforms.pipeline import run_period
 

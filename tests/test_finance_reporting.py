@@ -3,7 +3,7 @@ revenue by period, on tiny ledgers worked out by hand."""
 
 from datetime import date
 
-from helpers import D, R1, bill, client, price, query, usage, write_extracts
+from helpers import R1, D, bill, client, price, query, usage, write_extracts
 
 
 def _payment(payment_id: str, client_id: str, paid_at: str, amount: str) -> dict:

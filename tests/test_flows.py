@@ -1,9 +1,9 @@
 """The Prefect flows end to end under one test harness: artifacts of a period run."""
 
 import asyncio
+from datetime import UTC
 
 import pytest
-
 from helpers import R1, client, price, usage, write_extracts
 
 
@@ -98,7 +98,7 @@ def test_the_deployments_of_prefect_yaml_register_with_their_schedules(tmp_path,
 
 
 def test_a_period_run_split_over_two_local_dask_workers_writes_the_single_process_bytes(tmp_path, harness):
-    from datetime import date, datetime, timezone
+    from datetime import date, datetime
 
     from test_scale_out import published, run_records
 
@@ -106,7 +106,7 @@ def test_a_period_run_split_over_two_local_dask_workers_writes_the_single_proces
     from transforms.sample_data import write_sample
 
     ex = write_sample(tmp_path / "ex", n_clients=40, n_events=10_000)
-    started = datetime(2026, 10, 1, 3, tzinfo=timezone.utc)
+    started = datetime(2026, 10, 1, 3, tzinfo=UTC)
     single = period_run(ex, tmp_path / "single", "2026-09", date(2026, 9, 30), started_at=started)
     split = period_run(ex, tmp_path / "split", "2026-09", date(2026, 9, 30), started_at=started,
                        partition_count=3, workers=2)
@@ -116,7 +116,7 @@ def test_a_period_run_split_over_two_local_dask_workers_writes_the_single_proces
 
 
 def test_a_period_run_uses_an_existing_dask_cluster_given_its_address(tmp_path, harness):
-    from datetime import date, datetime, timezone
+    from datetime import date, datetime
 
     from distributed import LocalCluster
     from distributed.diagnostics.plugin import SchedulerPlugin
@@ -126,7 +126,7 @@ def test_a_period_run_uses_an_existing_dask_cluster_given_its_address(tmp_path, 
     from transforms.sample_data import write_sample
 
     ex = write_sample(tmp_path / "ex", n_clients=20, n_events=2_000)
-    started = datetime(2026, 10, 1, 3, tzinfo=timezone.utc)
+    started = datetime(2026, 10, 1, 3, tzinfo=UTC)
     period_run(ex, tmp_path / "single", "2026-09", date(2026, 9, 30), started_at=started)
     class Finished(SchedulerPlugin):
         keys: list[str] = []

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-
-from helpers import D, R1, bill, client, price, query, usage, write_extracts
+from helpers import R1, D, bill, client, price, query, usage, write_extracts
 from test_cli import _billing
+
 from transforms import warehouse
 
 FORMAT_REASON = "reseller_id must be 1-64 characters: a letter or digit, then letters, digits, _ . or -"

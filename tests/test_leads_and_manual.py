@@ -1,6 +1,6 @@
 """Lead sales (billing-rules.md section 5) and manual items (section 7), hand-worked."""
 
-from helpers import D, R1, bill, client, price, query, write_extracts
+from helpers import R1, D, bill, client, price, query, write_extracts
 
 
 def _levels():

@@ -3,6 +3,7 @@
 from datetime import date, datetime
 
 from helpers import D, bill, client, price, query, write_extracts
+
 from transforms.pipeline import run_night
 
 R1_NET10 = {"reseller_id": "R1", "name": "Reseller One", "currency": "USD", "net_days": "10"}

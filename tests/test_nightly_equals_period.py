@@ -4,6 +4,7 @@ every day of that month would do, in one pass (on the sample data of `billing de
 from datetime import date, datetime
 
 from helpers import query
+
 from transforms.pipeline import run_night, run_period
 from transforms.sample_data import write_sample
 

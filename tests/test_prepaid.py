@@ -2,7 +2,8 @@
 
 from datetime import date, datetime
 
-from helpers import D, R1, bill, client, price, query, usage, write_extracts
+from helpers import R1, D, bill, client, price, query, usage, write_extracts
+
 from transforms.pipeline import run_night
 
 

@@ -5,11 +5,11 @@ import csv
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from helpers import R1, D, bill, client, price, query, usage, write_extracts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from helpers import D, R1, bill, client, price, query, usage, write_extracts
 from test_cli import _billing
+
 from transforms import simulate
 from transforms.contract import EXTRACT_TABLES
 from transforms.pipeline import run_night

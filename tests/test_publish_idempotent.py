@@ -11,8 +11,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-
 from helpers import R1, bill, client, price, query, usage, write_extracts
+
 from transforms import pipeline, warehouse
 
 LATE = datetime(2026, 11, 25, 12, 0, 1)

@@ -8,10 +8,10 @@ import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
+from helpers import R1, client, price, query, usage, write_extracts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import R1, client, price, query, usage, write_extracts
 from transforms.pipeline import run_period
 
 CLIENTS = ("C1", "C2")

@@ -7,8 +7,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
-
 from helpers import usage, write_extracts
+
 from transforms import partitions
 from transforms.pipeline import run_period
 from transforms.sample_data import write_sample

@@ -1,6 +1,6 @@
 """Edges of billing-rules.md section 4 (usage charges) and section 7 rounding."""
 
-from helpers import D, R1, bill, bill_periods, client, lines, price, query, usage, write_extracts
+from helpers import R1, D, bill, bill_periods, client, lines, price, query, usage, write_extracts
 
 
 def _bill(tmp_path, pricing, events, periods=("2026-10",), resellers=(R1,), clients=None):

@@ -5,8 +5,8 @@ import shutil
 from datetime import date, datetime
 
 import pytest
-
 from helpers import bill, query
+
 from transforms import models, pipeline, validation
 from transforms.sample_data import write_sample
 

@@ -6,8 +6,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from helpers import R1, D, bill, client, price, query, usage, write_extracts
 
-from helpers import D, R1, bill, client, price, query, usage, write_extracts
 from transforms import models, reports, warehouse
 from transforms.pipeline import run_period
 

@@ -102,7 +102,7 @@ def _import(con, warehouse_dir: Path, path: Path, now: datetime) -> ReturnImport
         "select charge_id, attempt_no from prior_charge_attempts where outcome = 'returned'").fetchall())
     log = _AttemptLog(con, warehouse_dir, now)
     at = datetime.combine(result.file_date, datetime.min.time())
-    for line_no, entry, addenda in _entries(lines):
+    for line_no, _entry, addenda in _entries(lines):
         returns = [a for a in addenda if a[1:3] == "99"]
         if not returns:
             result.rejected.append((line_no, "entry has no return addenda (type 99)"))

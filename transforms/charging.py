@@ -17,8 +17,8 @@ import duckdb
 
 from transforms import assets, models, warehouse
 from transforms.banking_days import banking_days_after
-from transforms.sqltext import literal, scan_path
 from transforms.processors import AchFileProcessor, Charge, Outcome, ProcessorUnavailable, StripeProcessor
+from transforms.sqltext import literal, scan_path
 
 SQL_DIR = assets.SQL_DIR / "charging"
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import duckdb
 
-from transforms.sqltext import literal, scan_path
 from transforms.contract import EXTRACT_TABLES, MASKED_COLUMNS, ExtractTable
+from transforms.sqltext import literal, scan_path
 
 
 class ExtractError(Exception):

@@ -18,9 +18,8 @@ from pathlib import Path
 import duckdb
 import pyarrow
 
-from transforms.sqltext import scan_path
 from transforms import extracts, models, partitions, preview, unchanged, validation, warehouse
-
+from transforms.sqltext import scan_path
 
 log = logging.getLogger(__name__)
 

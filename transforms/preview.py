@@ -16,6 +16,7 @@ from pathlib import Path
 
 from transforms import graph, models, warehouse
 
+
 def preview_models() -> tuple[str, ...]:
     """The billing models the preview reads, in build order, then the preview itself."""
     needed = graph.ancestors("invoice_preview")

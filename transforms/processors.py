@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+
 class ProcessorUnavailable(Exception):
     """The processor could not be reached or answered with a server error: retry later."""
 
