@@ -4,7 +4,6 @@ after billing. The Stripe key comes from STRIPE_API_KEY or the Prefect Secret bl
 `stripe-api-key`; it is read inside the task, so it is never a task parameter or a log line.
 """
 
-import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -12,13 +11,14 @@ from prefect import flow, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from transforms import charging, documents
+from transforms import charging, documents, settings
 from transforms.processors import StripeProcessor
 
 
 def _stripe_key() -> str | None:
-    if os.environ.get("STRIPE_API_KEY"):
-        return os.environ["STRIPE_API_KEY"]
+    key = settings.current().stripe_api_key
+    if key is not None and key.get_secret_value():
+        return key.get_secret_value()
     try:
         from prefect.blocks.system import Secret
 

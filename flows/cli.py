@@ -27,6 +27,13 @@ ABORTS = (click.exceptions.Abort, typer.Abort)
 PROJECT_DIR = Path(__file__).resolve().parent.parent if is_checkout() else None
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Batch billing for CRM resellers.")
+
+
+@app.callback()
+def _options(verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Show each stage's counts and seconds.")] = False):
+    """Batch billing for CRM resellers."""
+    if verbose:  # Prefect's run logger, which the flows write each stage to
+        os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"
 # Data and paths are printed as they are: no Rich markup or emoji codes in what we print.
 console = Console(markup=False, emoji=False)
 

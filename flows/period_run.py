@@ -7,6 +7,8 @@ paths, never DuckDB connections. Only I/O-bound tasks retry, and only on OS erro
 
 import logging
 import os
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -17,6 +19,15 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.charge_batch import charge_batch
 from transforms import partitions, pipeline, reports
+
+
+@contextmanager
+def _stage(name: str):
+    """Log what a stage did and how long it took through the Prefect run logger (the run's
+    page in the UI; the CLI shows it with -v)."""
+    logger, started, notes = get_run_logger(), time.monotonic(), []
+    yield notes.append
+    logger.info("%s: %.2f s%s", name, time.monotonic() - started, (": " + "; ".join(notes)) if notes else "")
 
 
 def _is_os_error(task, task_run, state) -> bool:
@@ -36,7 +47,12 @@ def find_unchanged_run(extracts_dir: Path, warehouse_dir: Path, params: pipeline
 
 @task(retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=_is_os_error, cache_policy=NO_CACHE)
 def ingest_extracts(extracts_dir: Path, work_db: Path, files: list) -> int:
-    return len(pipeline.ingest(extracts_dir, work_db, files))
+    with _stage("ingest") as log:
+        count = len(pipeline.ingest(extracts_dir, work_db, files))
+        log(f"{count} extract file(s); " + ", ".join(
+            f"{table} {read} read / {used} used / {rejected} rejected / {duplicates} duplicate(s)"
+            for table, read, used, rejected, duplicates in pipeline.row_counts(work_db) if read))
+    return count
 
 
 @task(retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=_is_os_error, cache_policy=NO_CACHE)
@@ -49,7 +65,9 @@ def publish_unchanged_run(
 
 @task(cache_policy=NO_CACHE)
 def build_models(work_db: Path, warehouse_dir: Path, params: pipeline.models.RunParams) -> None:
-    pipeline.build(work_db, warehouse_dir, params)
+    with _stage("build") as log:
+        pipeline.build(work_db, warehouse_dir, params)
+        log(f"bill dates {params.range_start} to {params.range_end}")
 
 
 @task(cache_policy=NO_CACHE)
@@ -133,7 +151,11 @@ def _validation_artifact(params, report) -> None:
 def publish_run(
     work_db: Path, warehouse_dir: Path, params: pipeline.models.RunParams, started_at: datetime,
 ) -> pipeline.RunSummary:
-    return pipeline.publish(work_db, warehouse_dir, params, started_at, datetime.now(UTC))
+    with _stage("publish") as log:
+        summary = pipeline.publish(work_db, warehouse_dir, params, started_at, datetime.now(UTC))
+        log(f"{summary.invoices} invoice revision(s), {summary.invoice_lines} line(s), {summary.rejects} reject(s), "
+            f"{summary.changed_files} file(s) changed")
+    return summary
 
 
 @task(cache_policy=NO_CACHE)

@@ -7,14 +7,13 @@ of models is kept here. The run's parameters (period, range, as-of date, run id)
 one-row table `run_params`, so no model reads a clock or has a value pasted into it.
 """
 
-import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import duckdb
 
-from transforms import assets, graph
+from transforms import assets, graph, settings
 
 SQL_DIR = assets.SQL_DIR
 
@@ -46,7 +45,7 @@ def connect(db_path: Path | str = ":memory:") -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(db_path))
     con.execute("set TimeZone = 'UTC'")
     con.execute("set enable_progress_bar = false")  # Dask workers would print it into the run's output
-    memory_limit = os.environ.get("BILLING_DUCKDB_MEMORY_LIMIT")
+    memory_limit = settings.current().billing_duckdb_memory_limit
     if memory_limit:
         con.execute("set memory_limit = $limit", {"limit": memory_limit})
     con.execute(_read("macros.sql"))

@@ -82,6 +82,16 @@ def ingest(
     return files
 
 
+def row_counts(work_db: Path) -> list[tuple]:
+    """Per extract table: rows read, used, rejected and duplicates collapsed (after ingest)."""
+    con = models.connect(work_db)
+    try:
+        return con.execute("select table_name, rows_read, rows_used, rows_rejected, duplicates_collapsed "
+                           "from int_input_rows_reconciled order by table_name").fetchall()
+    finally:
+        con.close()
+
+
 def prepare(work_db: Path, warehouse_dir: Path, params: models.RunParams) -> None:
     """Record the run's parameters and load what the warehouse already holds for the period."""
     con = models.connect(work_db)

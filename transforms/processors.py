@@ -13,6 +13,8 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+from transforms import settings
+
 
 class ProcessorUnavailable(Exception):
     """The processor could not be reached or answered with a server error: retry later."""
@@ -73,10 +75,11 @@ class StripeProcessor:
         if client is not None:  # an SDK client given as it is (tests: a stub with Stripe's key semantics)
             self._client = client
             return
-        key = api_key or os.environ.get("STRIPE_API_KEY")
+        config = settings.current()
+        key = api_key or (config.stripe_api_key.get_secret_value() if config.stripe_api_key else None)
         if not key:
             raise ProcessorUnavailable("STRIPE_API_KEY is not set")
-        base = api_base or os.environ.get("STRIPE_API_BASE")
+        base = api_base or config.stripe_api_base
         options = {"base_addresses": {"api": base}} if base else {}
         self._client = stripe.StripeClient(key, max_network_retries=0, **options).v1
 
@@ -180,9 +183,9 @@ class AchFileProcessor:
     name = "ach"
 
     def __init__(self, ach_dir: Path, now: datetime):
-        self.routing = os.environ.get("ACH_ORIGIN_ROUTING", "")
-        self.company_id = os.environ.get("ACH_COMPANY_ID", "")
-        self.company_name = os.environ.get("ACH_COMPANY_NAME", "")
+        config = settings.current()
+        self.routing, self.company_id, self.company_name = (
+            config.ach_origin_routing, config.ach_company_id, config.ach_company_name)
         if not (self.routing and self.company_id and self.company_name):
             raise ProcessorUnavailable("ACH_ORIGIN_ROUTING, ACH_COMPANY_ID and ACH_COMPANY_NAME must be set")
         self.ach_dir, self.now = ach_dir, now
