@@ -12,7 +12,7 @@ with used as (
 -- distinct keys by a grouping (it can spill to disk; count(distinct) over 100M keys cannot)
 counts as (
     select coalesce(sum(rows_with_key), 0)::bigint as used_rows, count(*) as distinct_keys
-    from (select count(*) as rows_with_key from used group by _key_hash)
+    from (select count(*) as rows_with_key from used group by _key_hash) as keyed
 )
 
 select sampled.* exclude (_key_hash), counts.*

@@ -14,10 +14,10 @@ client_totals as (
 ),
 
 previous as (
-    select prior.reseller_id, prior.client_id, sum(prior.total) as previous_total,
-    from prior_all_invoices as prior
+    select earlier.reseller_id, earlier.client_id, sum(earlier.total) as previous_total,
+    from prior_all_invoices as earlier
     cross join run_params
-    where prior.period = strftime(cast(run_params.range_start - interval 1 month as date), '%Y-%m')
+    where earlier.period = strftime(cast(run_params.range_start - interval 1 month as date), '%Y-%m')
     group by all
 )
 

@@ -50,7 +50,7 @@ pairs as (
         clients.horizon_bill_no,
         clients.period_bill_no = clients.final_bill_no as is_final_bill,
         clients.last_start_bill_no,
-        not (all_pairs.min_months = all_pairs.max_months
+        not (all_pairs.min_months = all_pairs.max_months  -- noqa: LT01, LT06
             and (all_pairs.min_months = 1 or all_pairs.first_change <= clients.first_bill_date)) as is_walked,
     from (select * from priced_pairs union all select * from unpriced_usage_pairs) as all_pairs
     inner join clients using (reseller_id, client_id)
@@ -110,8 +110,8 @@ walk as (
 
     union all
 
-    select walk.reseller_id, walk.client_id, walk.item_code, walk.bill_no + walk_grid.cycle_months,
-        walk.cycle_no + 1,
+    select walk.reseller_id, walk.client_id, walk.item_code, walk.bill_no + walk_grid.cycle_months as bill_no,
+        walk.cycle_no + 1 as cycle_no,
     from walk
     inner join walk_grid using (reseller_id, client_id, item_code, bill_no)
     where walk.bill_no + walk_grid.cycle_months <= walk_grid.last_bill_no

@@ -30,7 +30,7 @@ grouped as (
     select
         reseller_id, client_id, invoice_date, line_type, lead_type, price, price_source, sign,
         count(*) as leads,
-    from (select * from sales union all select * from returned)
+    from (select * from sales union all select * from returned) as sold_and_returned
     cross join params
     where invoice_date < params.range_end
     group by all

@@ -54,7 +54,7 @@ entries as (
         select * from payment_entries
         union all by name
         select * from int_prepaid_ledger_entries
-    )
+    ) as all_entries
 )
 
 select * from entries

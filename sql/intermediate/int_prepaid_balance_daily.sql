@@ -29,7 +29,7 @@ leads_drawn as (
 
 days as (
     select reseller_id, client_id, drawn_on, sum(amount) as drawdown
-    from (select * from usage_drawn union all select * from minimums_drawn union all select * from leads_drawn)
+    from (select * from usage_drawn union all select * from minimums_drawn union all select * from leads_drawn) as drawn
     group by all
 ),
 

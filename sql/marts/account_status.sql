@@ -119,7 +119,7 @@ lockout_started as (
     from (
         select *, max(day) filter (where not is_locked) over (partition by reseller_id, client_id) as last_clear_day,
         from lockout_days
-    )
+    ) as with_last_clear_day
     group by all
 ),
 

@@ -39,7 +39,7 @@ past_due_clients as (
         from ar_aging
         where as_of = (select as_of from status_day) and bucket <> 'current'
         group by all
-    )
+    ) as owed
     qualify row_number() over (partition by currency order by value desc, label) <= 10
 ),
 
@@ -75,5 +75,5 @@ from (
     union all select * from by_item
     union all select * from by_group
     union all select * from rejects_by_reason
-)
+) as sections
 order by section, currency, sort, value desc, label

@@ -31,7 +31,7 @@ more_decimals as (
     select * from (
         values ('BHD', 3), ('IQD', 3), ('JOD', 3), ('KWD', 3), ('LYD', 3), ('OMR', 3), ('TND', 3),
             ('CLF', 4), ('UYW', 4)
-    ) as currencies (currency, minor_unit)
+    ) as currencies (currency, minor_unit)  -- noqa: AL05
 ),
 
 final as (

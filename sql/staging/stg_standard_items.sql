@@ -18,7 +18,7 @@ with final as (
             ('sms', 'SMS Messaging', 'message', 'sum', 12),
             ('inbound_call_tracking', 'Inbound Telephone Tracking', 'call', 'sum', 13),
             ('email_integration', 'Email Integration Fees', 'mailbox', 'max', 14)
-    ) as items (item_code, item_name, unit, aggregation, sort_order)
+    ) as items (item_code, item_name, unit, aggregation, sort_order)  -- noqa: AL05
 )
 
 select * from final
