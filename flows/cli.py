@@ -167,33 +167,22 @@ def demo(
                   f"           (or the DuckDB shell, a separate install: duckdb {(warehouse / 'billing.duckdb').resolve()})")
 
 
+DEMO_SUMMARY = (
+    ("Invoices by period", "demo_invoices_by_period"),
+    ("Total billed per item", "demo_billed_per_item"),
+    ("Account status at the end of the last period", "demo_status_counts"),
+    ("Locked clients", "demo_locked_clients"),
+    ("Prepaid balances", "demo_prepaid_balances"),
+    ("Rejected input rows", "demo_rejects"),
+)
+
+
 def _print_summary(warehouse: Path, periods: tuple[str, ...]) -> None:
-    from transforms.reports import read_only
+    """The demo's summary tables (sql/reports/demo_*.sql)."""
+    from transforms.reports import report_rows
 
-    con = read_only(warehouse)
-    con.execute("create temp table shown as select unnest($periods::varchar[]) as period", {"periods": list(periods)})
-    try:
-        _table(con, "Invoices by period", "select period, reseller_id, kind, currency, count(*) as invoices, "
-               "sum(total) as billed from invoices semi join shown using (period) group by all order by all")
-        _table(con, "Total billed per item", "select reseller_id, item_code, sum(amount) as billed, "
-               "count(*) as lines from invoice_lines semi join shown using (period) group by all "
-               "order by reseller_id, billed desc")
-        _table(con, "Account status at the end of the last period", "select reseller_id, status, count(*) as clients, "
-               "sum(balance_owed) as owed, sum(past_due) as past_due, sum(prepaid_balance) as prepaid "
-               "from account_status where as_of = (select max(as_of) from account_status) group by all order by all")
-        _table(con, "Locked clients", "select client_id, reseller_id, past_due, locked_since, reason from account_status "
-               "where status = 'locked' and as_of = (select max(as_of) from account_status) order by past_due desc limit 10")
-        _table(con, "Prepaid balances", "select client_id, reseller_id, prepaid_balance, balance_owed from account_status "
-               "where prepaid_balance <> 0 and as_of = (select max(as_of) from account_status) order by client_id limit 10")
-        _table(con, "Rejected input rows", "select table_name, reason, "
-               "count(distinct (source_file, source_line)) as rows from rejects group by all order by rows desc, reason")
-    finally:
-        con.close()
-
-
-def _table(con: duckdb.DuckDBPyConnection, title: str, sql: str) -> None:
-    result = con.execute(sql)
-    _print_rows(title, [column[0] for column in result.description], result.fetchall())
+    for title, report in DEMO_SUMMARY:
+        _print_rows(title, *report_rows(warehouse, report, {"periods": list(periods)}))
 
 
 def _print_rows(title: str, columns: list[str], rows: list[tuple]) -> None:

@@ -187,14 +187,7 @@ def _count(summary: SubmitSummary, outcome: Outcome) -> None:
 def publish_outcomes(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, now: datetime) -> None:
     """Mirror the attempt log into the charges table and post payments to the ledger."""
     warehouse.load_prior(con, warehouse_dir, "*", tables=("charge_attempts",))  # the rest is as loaded
-    con.execute("""
-        create or replace table charges_state as
-        select charge_id, arg_max(outcome, event_no) as status, max(attempt_no) as attempts,
-            arg_max(processor_reference, event_no) filter (where processor_reference is not null)
-                as processor_reference,
-            arg_max(message, event_no) as status_reason,
-        from prior_charge_attempts group by charge_id
-    """)
+    con.execute(f"create or replace table charges_state as {(SQL_DIR / 'charges_state.sql').read_text()}")
     con.execute(f"create or replace table charge_payments as {(SQL_DIR / 'charge_payments_proposed.sql').read_text()}")
     models.build_ledger(con, "charge_payments")
     submit_id = now.strftime("submit-%Y%m%dT%H%M%S%f")

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pyarrow
 
-from transforms import extracts, models, partitions, preview, unchanged, validation, warehouse
+from transforms import assets, extracts, models, partitions, preview, unchanged, validation, warehouse
 from transforms.sqltext import scan_path
 
 log = logging.getLogger(__name__)
@@ -172,7 +172,7 @@ def publish(
         )
         con.execute("create table if not exists validation_summary (summary varchar)")
         con.execute("create table if not exists validation_findings (suite varchar, level varchar, finding varchar)")
-        con.execute(f"create or replace table runs as {_RUN_RECORD}", {
+        con.execute(f"create or replace table runs as {(assets.SQL_DIR / 'publish' / 'run_record.sql').read_text()}", {
             "started_at": started_at, "finished_at": finished_at,
             "duckdb_version": duckdb.__version__, "pyarrow_version": pyarrow.__version__,
         })
@@ -295,32 +295,7 @@ _RUN_COUNTS = (
 )
 
 
-_RUN_RECORD = """
-select
-    run_params.run_id,
-    run_params.command,
-    run_params.period,
-    run_params.range_start,
-    run_params.range_end,
-    run_params.status_date,
-    run_params.as_of,
-    'succeeded' as status,
-    coalesce((select any_value(summary) from validation_summary), 'not run') as validation,
-    (select list(finding order by suite, finding) from validation_findings) as validation_findings,
-    (select list(struct_pack(table_name, path, sha256) order by table_name, path) from input_files)
-        as input_files,
-    (select list(struct_pack(table_name, rows_read, rows_used, rows_rejected, duplicates_collapsed,
-        is_reconciled) order by table_name) from int_input_rows_reconciled) as row_counts,
-    (select count(*) from invoices) as invoices_written,
-    (select count(*) from invoice_lines) as invoice_lines_written,
-    (select count(*) from usage_summary) as usage_summary_rows,
-    (select count(*) from rejects) as rejects_written,
-    $started_at::timestamp as started_at,
-    $finished_at::timestamp as finished_at,
-    $duckdb_version::varchar as duckdb_version,
-    $pyarrow_version::varchar as pyarrow_version,
-from run_params
-"""
+
 
 
 def make_run_id(started_at: datetime) -> str:

@@ -19,10 +19,16 @@ class QueryRefused(Exception):
 def _query(warehouse: Path, report: str, params: dict) -> tuple[list[str], list[tuple]]:
     con = read_only(warehouse)
     try:
-        result = con.execute((SQL_DIR / "reports" / f"{report}.sql").read_text(), params)
+        sql = (SQL_DIR / "reports" / f"{report}.sql").read_text()
+        result = con.execute(sql, {name: value for name, value in params.items() if f"${name}" in sql})
         return [c[0] for c in result.description], result.fetchall()
     finally:
         con.close()
+
+
+def report_rows(warehouse: Path, report: str, params: dict) -> tuple[list[str], list[tuple]]:
+    """The columns and rows of sql/reports/<report>.sql over the warehouse."""
+    return _query(warehouse, report, params)
 
 
 def runs_listed(warehouse: Path) -> tuple[list[str], list[tuple]]:
