@@ -112,6 +112,8 @@ def nightly(
     extracts: ExtractsOpt,
     warehouse: WarehouseOpt,
     day: Annotated[str, typer.Option("--date", help="The day to bill, YYYY-MM-DD.")],
+    preview: Annotated[bool, typer.Option(
+        "--preview/--no-preview", help="Publish every client's invoice preview as of the day (default: yes).")] = True,
 ) -> None:
     """The nightly work for one day: clients whose bill date it is, and the day's leads,
     manual items, prepaid drawdown and account status."""
@@ -122,7 +124,7 @@ def nightly(
         _prefect_offline()
         from flows.period_run import nightly_run
 
-        summary = nightly_run(extracts.resolve(), warehouse.resolve(), night)
+        summary = nightly_run(extracts.resolve(), warehouse.resolve(), night, preview=preview)
     _report(str(night), summary, warehouse)
 
 

@@ -236,13 +236,13 @@ def period_run(
 
 @flow(name="nightly-run", log_prints=True)
 def nightly_run(
-    extracts_dir: Path, warehouse_dir: Path, day: date | None = None, charge: bool = True,
+    extracts_dir: Path, warehouse_dir: Path, day: date | None = None, charge: bool = True, preview: bool = True,
 ) -> pipeline.RunSummary:
     """The nightly work for one day (default: yesterday, UTC, for the 02:00 schedule): its
     bill dates, leads, prepaid and account status, then that night's charge batch."""
     started_at = datetime.now(UTC)
     day = day or date.fromordinal(started_at.date().toordinal() - 1)
-    params = pipeline.night_params(pipeline.make_run_id(started_at), day)
+    params = pipeline.night_params(pipeline.make_run_id(started_at), day, preview=preview)
     return _bill(extracts_dir, warehouse_dir, params, started_at, charge_day=day if charge else None)
 
 

@@ -87,5 +87,23 @@ def lines(warehouse: Path, client_id: str, invoice_date: str, item_code: str | N
     return query(warehouse, sql, {"client": client_id, "date": invoice_date, "item": item_code})
 
 
+def e2_tables() -> dict[str, list[dict]]:
+    """examples.md E2: users priced at three levels for C2, C3 (group G1) and C4 (no group)."""
+    return {
+        "resellers": [R1],
+        "groups": [{"reseller_id": "R1", "group_id": "G1", "name": "Group one"}],
+        "clients": [client("C2", "G1"), client("C3", "G1"), client("C4")],
+        "pricing": [
+            price("users", metered=True, unit_fee="25.00", included_units=1),
+            price("users", level="group", group_id="G1", unit_fee="20.00"),
+            price("users", level="client", client_id="C2", included_units=3),
+        ],
+        "usage_events": [
+            usage(f"u-{c}-{i}", c, "users", f"2026-09-{10 + i:02d}T00:00:00Z", n)
+            for c in ("C2", "C3", "C4") for i, n in enumerate((3, 5, 4))
+        ],
+    }
+
+
 def D(text: str) -> Decimal:
     return Decimal(text)

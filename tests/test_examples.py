@@ -1,6 +1,6 @@
 """The worked examples of spec/examples.md, with their hand-computed values."""
 
-from helpers import R1, D, bill, client, lines, price, query, usage, write_extracts
+from helpers import R1, D, bill, client, e2_tables, lines, price, query, usage, write_extracts
 
 
 def test_e1_bundle_with_overage(tmp_path):
@@ -21,20 +21,7 @@ def test_e1_bundle_with_overage(tmp_path):
 
 
 def test_e2_hierarchy_option_by_option(tmp_path):
-    ex = write_extracts(tmp_path / "ex", {
-        "resellers": [R1],
-        "groups": [{"reseller_id": "R1", "group_id": "G1", "name": "Group one"}],
-        "clients": [client("C2", "G1"), client("C3", "G1"), client("C4")],
-        "pricing": [
-            price("users", metered=True, unit_fee="25.00", included_units=1),
-            price("users", level="group", group_id="G1", unit_fee="20.00"),
-            price("users", level="client", client_id="C2", included_units=3),
-        ],
-        "usage_events": [
-            usage(f"u-{c}-{i}", c, "users", f"2026-09-{10 + i:02d}T00:00:00Z", n)
-            for c in ("C2", "C3", "C4") for i, n in enumerate((3, 5, 4))
-        ],
-    })
+    ex = write_extracts(tmp_path / "ex", e2_tables())
     wh = tmp_path / "wh"
     bill(ex, wh, "2026-10")
     assert lines(wh, "C2", "2026-10-01") == [("users", "usage", D("2"), D("20.00"), D("40.00"))]

@@ -5,7 +5,7 @@ import csv
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from helpers import R1, D, bill, client, price, query, usage, write_extracts
+from helpers import R1, D, bill, client, e2_tables, price, query, usage, write_extracts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_cli import _billing
@@ -110,18 +110,7 @@ def test_the_preview_the_day_before_a_bill_date_is_the_invoice_billed_on_it(tmp_
 
 
 def _e2(folder: Path) -> Path:
-    return write_extracts(folder, {
-        "resellers": [R1],
-        "groups": [{"reseller_id": "R1", "group_id": "G1", "name": "Group one"}],
-        "clients": [client("C2", "G1"), client("C3", "G1"), client("C4")],
-        "pricing": [
-            price("users", metered=True, unit_fee="25.00", included_units=1),
-            price("users", level="group", group_id="G1", unit_fee="20.00"),
-            price("users", level="client", client_id="C2", included_units=3),
-        ],
-        "usage_events": [usage(f"u-{c}-{i}", c, "users", f"2026-09-{10 + i:02d}T00:00:00Z", n)
-                         for c in ("C2", "C3", "C4") for i, n in enumerate((3, 5, 4))],
-    })
+    return write_extracts(folder, e2_tables())
 
 
 def _proposal(path: Path, rows: list[dict]) -> Path:

@@ -28,6 +28,7 @@ class RunParams:
     range_end: date  # exclusive
     as_of: date
     usage_until: date | None = None  # exclusive; usage up to range_end unless given (a preview)
+    publishes_preview: bool = False  # a nightly run publishes the night's invoice previews
 
     @property
     def period(self) -> str:

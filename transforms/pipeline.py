@@ -46,9 +46,12 @@ def period_params(run_id: str, period: str, as_of: date, command: str = "run") -
     return models.RunParams(run_id, command, start, end, as_of)
 
 
-def night_params(run_id: str, day: date, command: str = "nightly") -> models.RunParams:
-    """A nightly run bills one day; its adjustments are issued that day."""
-    return models.RunParams(run_id, command, day, date.fromordinal(day.toordinal() + 1), day)
+def night_params(run_id: str, day: date, command: str = "nightly", preview: bool = True) -> models.RunParams:
+    """A nightly run bills one day; its adjustments are issued that day; it publishes every
+    client's invoice preview as of the day unless told not to (a preview costs about a
+    period build: bench/results.md)."""
+    return models.RunParams(run_id, command, day, date.fromordinal(day.toordinal() + 1), day,
+                            publishes_preview=preview)
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,7 @@ def build(work_db: Path, warehouse_dir: Path, params: models.RunParams, partitio
 def build_preview(work_db: Path, params: models.RunParams) -> None:
     """A nightly run publishes every client's invoice preview as of its night (billing-rules.md
     section 10); other runs publish none (an empty table keeps the columns)."""
-    if params.command == "nightly":
+    if params.publishes_preview:
         preview.build_preview(work_db, params.status_date)
     else:
         preview.empty_preview(work_db)
@@ -163,7 +166,7 @@ def publish(
     try:
         pub = warehouse.Publication(warehouse_dir, warehouse.staging_dir(warehouse_dir, params.run_id), params.run_id)
         for table in warehouse.PARTITIONED_TABLES:
-            if table in warehouse.NIGHTLY_ONLY and params.command != "nightly":
+            if table in warehouse.NIGHTLY_ONLY and not params.publishes_preview:
                 continue  # a period run publishes no preview and leaves the nights' ones alone
             warehouse.stage_partitioned(pub, con, table, params)
         pub.stage_query(
@@ -350,8 +353,8 @@ def run_period(
 
 def run_night(
     extracts_dir: Path, warehouse_dir: Path, day: date, started_at: datetime, finished_at: datetime | None = None,
-    validate: bool = True,
+    validate: bool = True, preview: bool = True,
 ) -> RunSummary:
-    """The nightly work for one day (billing-rules.md section 3)."""
-    params = night_params(make_run_id(started_at), day)
+    """The nightly work for one day (billing-rules.md section 3), and the day's previews."""
+    params = night_params(make_run_id(started_at), day, preview=preview)
     return run_range(extracts_dir, warehouse_dir, params, started_at, finished_at, validate)

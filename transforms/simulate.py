@@ -20,7 +20,12 @@ from transforms.sqltext import literal, scan_path
 
 PRICING_KEY = EXTRACT_TABLES["pricing"].key
 STARTED_AT = datetime(2000, 1, 1)  # a simulation's runs are never published: a fixed id keeps them alike
-REPORTS = ("by_reseller_item", "by_client", "by_line")
+# each report's grain (sql/reports/simulation_compared.sql), in the order printed
+REPORTS = {
+    "by_reseller_item": ("reseller_id", "currency", "item_code"),
+    "by_client": ("reseller_id", "client_id", "currency"),
+    "by_line": ("reseller_id", "client_id", "currency", "kind", "invoice_date", "item_code", "line_type"),
+}
 
 
 class SimulationError(ValueError):
@@ -126,9 +131,13 @@ def _compare(root: Path, period: str, proposed_sources: list[str]) -> Comparison
                 con.execute(f"create table {side}_{table} as select * from {source}", {"files": files} if files else {})
         con.execute("create table simulation_lines as "
                     + (assets.SQL_DIR / "reports" / "simulation_lines.sql").read_text(), {"period": period})
-        for report in REPORTS:
-            result = con.execute((assets.SQL_DIR / "reports" / f"simulation_{report}.sql").read_text())
-            comparison.tables[report] = ([c[0] for c in result.description], result.fetchall())
+        result = con.execute((assets.SQL_DIR / "reports" / "simulation_compared.sql").read_text())
+        columns = [c[0] for c in result.description]
+        rows = result.fetchall()
+        for report, keys in REPORTS.items():
+            wanted = [*keys, "baseline", "simulated", "difference", "change_pct"]
+            picked = [columns.index(c) for c in wanted]
+            comparison.tables[report] = (wanted, [tuple(row[i] for i in picked) for row in rows if row[0] == report])
         rejects = [scan_path(p) for p in sorted((root / "simulated" / "rejects").glob("*/*.parquet"))]
         if rejects and proposed_sources:
             result = con.execute(

@@ -1,27 +1,22 @@
 -- simulation_lines: one row per line of the period's invoices (every kind) of the baseline
 -- and the simulated bill side by side (billing-rules.md section 10): reseller, client,
 -- currency, invoice kind and date, item, line type; what the simulation reports sum up.
-with baseline as (
-    select lines.reseller_id, lines.client_id, invoices.currency, invoices.kind, invoices.invoice_date,
-        lines.item_code, lines.line_type, sum(lines.amount) as amount,
+with sides as (
+    select 'baseline' as side, lines.* exclude (currency), invoices.currency, invoices.kind,
+        invoices.period as invoice_period,
     from baseline_invoice_lines as lines
     inner join baseline_invoices as invoices using (invoice_id, revision)
-    where invoices.period = $period
-    group by all
-),
-
-simulated as (
-    select lines.reseller_id, lines.client_id, invoices.currency, invoices.kind, invoices.invoice_date,
-        lines.item_code, lines.line_type, sum(lines.amount) as amount,
+    union all by name
+    select 'simulated' as side, lines.* exclude (currency), invoices.currency, invoices.kind,
+        invoices.period as invoice_period,
     from simulated_invoice_lines as lines
     inner join simulated_invoices as invoices using (invoice_id, revision)
-    where invoices.period = $period
-    group by all
 )
 
 select
     reseller_id, client_id, currency, kind, invoice_date, item_code, line_type,
-    coalesce(baseline.amount, 0) as baseline,
-    coalesce(simulated.amount, 0) as simulated,
-from baseline
-full outer join simulated using (reseller_id, client_id, currency, kind, invoice_date, item_code, line_type)
+    coalesce(sum(amount) filter (where side = 'baseline'), 0) as baseline,
+    coalesce(sum(amount) filter (where side = 'simulated'), 0) as simulated,
+from sides
+where invoice_period = $period
+group by all
