@@ -143,7 +143,7 @@ def test_a_card_still_processing_reaches_the_ledger_once_when_it_ends(tmp_path, 
 
     (intent,) = _intents_of(stripe_env, ref)
     _authenticate(fake_stripe, intent)
-    done = charging.submit(wh, date(2026, 10, 3), datetime(2026, 10, 3, 23, 0))
+    done = charging.submit(wh, date(2026, 10, 3), datetime(2026, 10, 3, 23, 0), sync_only=True)  # charges sync
     assert (done.sent, done.succeeded, done.reconciled) == (0, 1, 1)
     assert _status(wh) == {"P1": ("succeeded", 1)} and _payments(wh) == [("P1", D("-100.00"))]
     charging.submit(wh, date(2026, 10, 4), datetime(2026, 10, 4, 23, 0))

@@ -108,7 +108,7 @@ def submit(
             except ProcessorUnavailable:
                 summary.skipped += 1  # e.g. no API key here: the charge stays pending
                 continue
-            attempt_no, outcome = _collect(adapter, row, log, summary)
+            attempt_no, outcome = _collect(adapter, row, log, summary, send=not sync_only)
             if outcome is None:
                 continue
             if (isinstance(adapter, AchFileProcessor) and outcome.status == "submitted"
@@ -142,9 +142,11 @@ def _settle_ach(con: duckdb.DuckDBPyConnection, log: "_AttemptLog", today: date,
             summary.settled += 1
 
 
-def _collect(adapter, row: dict, log: "_AttemptLog", summary: SubmitSummary) -> tuple[int, Outcome | None]:
-    """One charge: reconcile what the processor may already hold, then (if still owed) one
-    attempt to collect it. Returns the attempt number and its outcome (None: nothing new)."""
+def _collect(adapter, row: dict, log: "_AttemptLog", summary: SubmitSummary,
+             send: bool = True) -> tuple[int, Outcome | None]:
+    """One charge: reconcile what the processor may already hold, then (if still owed and
+    `send`) one attempt to collect it. Returns the attempt number and its outcome (None:
+    nothing new)."""
     charge = Charge(row["charge_id"], row["idempotency_key"], row["reseller_id"], row["client_id"],
                     row["invoice_id"], row["revision"], row["processor_customer_ref"], row["amount"],
                     row["currency"], row["minor_unit"], row["last_reference"])
@@ -161,6 +163,8 @@ def _collect(adapter, row: dict, log: "_AttemptLog", summary: SubmitSummary) -> 
                 return attempt_no, Outcome(found.status, found.processor_reference, "reconciled: " + found.message)
             if found is not None:  # created, never confirmed: complete this attempt, don't abandon it
                 charge = replace(charge, processor_reference=found.processor_reference)
+        if not send:
+            return attempt_no, None  # `charges sync` only asks
         log.record(row, attempt_no, "in_flight", charge.processor_reference, "sent")
         summary.sent += 1
         return attempt_no, adapter.charge(charge, attempt_no)
