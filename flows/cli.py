@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from transforms.assets import is_checkout
+from transforms.messages import one_line
 
 EXITS = (click.exceptions.Exit, typer.Exit)
 ABORTS = (click.exceptions.Abort, typer.Abort)
@@ -201,6 +202,13 @@ charges_app = typer.Typer(no_args_is_help=True, help="Charge batches for the pay
 app.add_typer(charges_app, name="charges")
 
 
+def _require_warehouse(warehouse: Path) -> None:
+    from transforms.warehouse import VIEW_DB
+
+    if not (warehouse / VIEW_DB).exists():
+        raise UsageProblem(f"no billing warehouse at {warehouse}")
+
+
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="The batch's day, YYYY-MM-DD (default: today, UTC).")]
 
 
@@ -208,10 +216,7 @@ def _charge_batch(warehouse: Path, processor: str | None, as_of: str | None, syn
     if processor not in (None, "stripe", "ach", "manual"):
         raise UsageProblem(f"--processor must be stripe, ach or manual, got {processor!r}")
     day = _parse_date(as_of, "--as-of")
-    from transforms.warehouse import VIEW_DB
-
-    if not (warehouse / VIEW_DB).exists():
-        raise UsageProblem(f"no billing warehouse at {warehouse}")
+    _require_warehouse(warehouse)
     with _holding(warehouse), console.status("asking the processors" if sync_only else "submitting charges"):
         _prefect_offline()
         from flows.charge_batch import charge_batch
@@ -256,11 +261,9 @@ def charges_returns(
     from datetime import datetime
 
     from transforms.ach_returns import import_file
-    from transforms.warehouse import VIEW_DB
 
     day = _parse_date(as_of, "--as-of") or datetime.now(UTC).date()
-    if not (warehouse / VIEW_DB).exists():
-        raise UsageProblem(f"no billing warehouse at {warehouse}")
+    _require_warehouse(warehouse)
     now = datetime.combine(day, datetime.now(UTC).time())
     result = import_file(warehouse.resolve(), file, day, now)
     console.print(f"return file {file} of {result.file_date}: {len(result.applied)} applied, "
@@ -406,7 +409,7 @@ def query(
             columns = [column[0] for column in result.description]
             rows = result.to_arrow_table() if output_format == "parquet" else result.fetchall()
         except duckdb.Error as error:
-            raise QueryRefused(f"query failed: {str(error).strip().splitlines()[0]}") from None
+            raise QueryRefused(f"query failed: {one_line(error)}") from None
     finally:
         con.close()
     # the export is written here, not by DuckDB, whose file access stays inside the warehouse
@@ -489,21 +492,18 @@ def main() -> None:
             ReturnFileRejected, DocumentError) as error:
         _fail(str(error), 1)
     except (duckdb.Error, OSError) as error:
-        _fail(f"run failed, warehouse unchanged: {str(error).strip().splitlines()[0]}", 1)
+        _fail(f"run failed, warehouse unchanged: {one_line(error)}", 1)
     except Exception as error:  # the promise is one line, whatever broke
         if hasattr(error, "format_message"):  # a usage error of click or of the click typer vendors
             if not error.format_message():  # help was shown for a bare `billing`
                 sys.exit(2)
             _fail(error.format_message(), 2)
-        _fail(f"run failed, warehouse unchanged: {type(error).__name__}: {error}".splitlines()[0], 1)
+        _fail(f"run failed, warehouse unchanged: {type(error).__name__}: {one_line(error)}", 1)
 
 
 def _fail(message: str, code: int) -> None:
     """One short line on stderr (an error can carry a list of files or a whole row)."""
-    line = (message.strip().splitlines() or [""])[0]
-    if len(line) > MAX_ERROR:
-        line = line[:MAX_ERROR - 3] + "..."
-    print(f"billing: {line}", file=sys.stderr)
+    print(f"billing: {one_line(message, MAX_ERROR)}", file=sys.stderr)
     sys.exit(code)
 
 

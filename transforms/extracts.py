@@ -16,7 +16,16 @@ from pathlib import Path
 import duckdb
 
 from transforms.contract import EXTRACT_TABLES, MASKED_COLUMNS, ExtractTable
+from transforms.messages import one_line
 from transforms.sqltext import literal, scan_path
+
+# How every extract CSV is read: a header row, every column as text (typed in sql/staging).
+CSV_OPTIONS = "header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"'"
+
+
+def text_value(column: str) -> str:
+    """A cell as ingest sees it: text, trimmed, an empty cell null."""
+    return f"nullif(trim(cast({column} as varchar)), '')"
 
 
 class ExtractError(Exception):
@@ -79,8 +88,7 @@ def _file_select(con, table: ExtractTable, f: ExtractFile, index: int) -> str:
             return _csv_select(con, table, f, index)
         return _parquet_select(con, table, f)
     except duckdb.Error as exc:
-        first_line = str(exc).strip().splitlines()[0]
-        raise ExtractError(f"cannot read {f.path}: {first_line}") from exc
+        raise ExtractError(f"cannot read {f.path}: {one_line(exc)}") from exc
 
 
 def _projection(table: ExtractTable, f: ExtractFile, header: list[str], source: str) -> str:
@@ -91,7 +99,7 @@ def _projection(table: ExtractTable, f: ExtractFile, header: list[str], source: 
         raise ExtractError(f"{f.path}: missing key column(s) {', '.join(missing_keys)}")
     cols, raw = [], []
     for c in table.columns:
-        value = f"nullif(trim(cast({source}.{c} as varchar)), '')" if c in header else "null::varchar"
+        value = text_value(f"{source}.{c}") if c in header else "null::varchar"
         cols.append(f"{value} as {c}")
         if (table.name, c) in MASKED_COLUMNS:
             value = f"case when looks_like_card({value}) then mask_card({value}) else {value} end"
@@ -104,8 +112,7 @@ def _csv_select(con, table: ExtractTable, f: ExtractFile, index: int) -> str:
     value spans lines, each record's physical line."""
     data, rejects, scans = f"csv_{index}", f"csv_{index}_rejects", f"csv_{index}_scans"
     con.execute(
-        f"create or replace table {data} as select * from read_csv($path, header = true, "
-        f"all_varchar = true, delim = ',', quote = '\"', escape = '\"', store_rejects = true, "
+        f"create or replace table {data} as select * from read_csv($path, {CSV_OPTIONS}, store_rejects = true, "
         f"rejects_table = '{rejects}', rejects_scan = '{scans}')",
         {"path": scan_path(f.path)},
     )

@@ -298,9 +298,6 @@ _RUN_COUNTS = (
 )
 
 
-
-
-
 def make_run_id(started_at: datetime) -> str:
     return started_at.strftime("run-%Y%m%dT%H%M%S%fZ")
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from transforms import settings
+from transforms.messages import one_line
 
 
 class ProcessorUnavailable(Exception):
@@ -169,7 +170,7 @@ class StripeProcessor:
 def _reason(exc) -> str:
     """Stripe's own reason for refusing a request, in one line."""
     message = getattr(exc, "user_message", None) or str(exc) or type(exc).__name__
-    return f"stripe refused: {type(exc).__name__}: {message.splitlines()[0][:200]}"
+    return f"stripe refused: {type(exc).__name__}: {one_line(message)[:200]}"
 
 
 class AchFileProcessor:

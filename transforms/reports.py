@@ -4,6 +4,7 @@ from pathlib import Path
 
 import duckdb
 
+from transforms.messages import one_line
 from transforms.sqltext import scan_path
 from transforms.warehouse import SQL_DIR, VIEW_DB
 
@@ -73,7 +74,7 @@ def read_only_statement(sql: str) -> str:
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as error:
-        raise QueryRefused(f"cannot parse the query: {str(error).strip().splitlines()[0]}") from None
+        raise QueryRefused(f"cannot parse the query: {one_line(error)}") from None
     if len(statements) != 1:
         raise QueryRefused(f"give exactly one query, got {len(statements)} statements")
     statement = statements[0]

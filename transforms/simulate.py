@@ -104,14 +104,12 @@ def _extracts_with(extracts_dir: Path, proposed: list[Path], target: Path) -> Pa
 def _read_text(path: Path) -> str:
     """A pricing file's rows as text, as ingest reads them (CSV: every column as text)."""
     if path.suffix.lower() == ".csv":
-        return (f"select * from read_csv({literal(scan_path(path))}, header = true, all_varchar = true, "
-                "delim = ',', quote = '\"', escape = '\"', ignore_errors = true)")
+        return f"select * from read_csv({literal(scan_path(path))}, {extracts.CSV_OPTIONS}, ignore_errors = true)"
     return f"select * from read_parquet({literal(scan_path(path))})"
 
 
 def _key(column: str, relation: str = "") -> str:
-    prefix = f"{relation}." if relation else ""
-    return f"nullif(trim(cast({prefix}{column} as varchar)), '')"
+    return extracts.text_value(f"{relation}.{column}" if relation else column)
 
 
 def _keys() -> str:

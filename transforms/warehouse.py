@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from transforms import assets, catalogue
+from transforms.messages import one_line
 from transforms.sqltext import literal, scan_path
 
 log = logging.getLogger(__name__)
@@ -210,8 +211,7 @@ def _best_effort(warehouse: Path, journal: dict) -> None:
 
 def _short(error: BaseException) -> str:
     """An error as one short line (an OSError can carry a long list of files)."""
-    text = (str(error).strip().splitlines() or [type(error).__name__])[0]
-    return text if len(text) <= 200 else text[:197] + "..."
+    return one_line(error, 200, empty=type(error).__name__)
 
 
 def _partition_files(warehouse: Path, table: str, period: str) -> list[Path]:
