@@ -101,7 +101,12 @@ create or replace macro option_source(client_value, group_value, account_value) 
 create or replace macro invoice_id_for(reseller_id, client_id, kind, invoice_date) as
     'INV-' || upper(left(md5(concat_ws('|', reseller_id, client_id, kind, strftime(invoice_date, '%Y-%m-%d'))), 16));
 
+-- A composite key as text: its parts joined by the unit separator (chr 31). Ids hold no
+-- control characters (rejected at ingest), so two different lists never give the same key.
+create or replace macro id_key(parts) as
+    array_to_string(parts, chr(31));
+
 -- A ledger entry's id: the same entry proposed again (by a re-run or a resubmission) has
 -- the same id, so the ledger can tell it already holds it.
 create or replace macro ledger_entry_id_for(entry_type, reseller_id, client_id, reference) as
-    'LE-' || upper(left(md5(to_json([entry_type, reseller_id, client_id, reference])), 16));
+    'LE-' || upper(left(md5(id_key([entry_type, reseller_id, client_id, reference])), 16));

@@ -1,7 +1,7 @@
 -- check frame for the invoice_lines suites: one row per line this run adds.
 select
     invoice_id,
-    to_json([invoice_id, revision::varchar, line_no::varchar]) as line_key_id,
+    invoice_id || '#' || revision::varchar || '#' || line_no::varchar as line_key_id,
     line_type,
     item_code,
     quantity,

@@ -24,7 +24,7 @@ previous as (
 select
     invoices.invoice_id,
     invoices.revision,
-    to_json([invoices.invoice_id, invoices.revision::varchar]) as revision_key,
+    invoices.invoice_id || '#' || invoices.revision::varchar as revision_key,
     invoices.kind,
     invoices.status,
     invoices.currency,

@@ -1,7 +1,7 @@
 -- check frame for the usage_summary suites: units split must add up to the cycle quantity
 -- for enabled items (billing-rules.md section 4), and nothing is negative.
 select
-    to_json([reseller_id, client_id, item_code, cycle_start::varchar]) as summary_key,
+    id_key([reseller_id, client_id, item_code, cycle_start::varchar]) as summary_key,
     quantity,
     billable_units,
     not is_enabled or quantity = blocked_units + included_units_used + bonus_units_used + billable_units
