@@ -57,10 +57,53 @@ def test_corrupting_a_table_fails_its_suite(sample, tmp_path, suite):
     con = models.connect(scratch)
     try:
         con.execute(CORRUPTIONS[suite])
-        report = validation.validate(con, tmp_path / "gx", None)
+        report = validation.validate(con, None)
     finally:
         con.close()
     assert suite in {f.suite for f in report.failures}, report.failures
+
+
+@pytest.mark.parametrize("suite", sorted(CORRUPTIONS))
+def test_narrowed_frames_reach_the_verdict_of_the_whole_frames(sample, tmp_path, monkeypatch, suite):
+    """With no sample rows at all, a frame holds only the rows that break an expectation:
+    every corruption still fails its suite with the same findings as on the whole frames."""
+    _, _, work = sample
+    scratch = tmp_path / "work.duckdb"
+    shutil.copy(work, scratch)
+    con = models.connect(scratch)
+    try:
+        con.execute(CORRUPTIONS[suite])
+        monkeypatch.setattr(validation, "SAMPLE_ROWS", 10**9)
+        whole = validation.validate(con, None)
+        monkeypatch.setattr(validation, "SAMPLE_ROWS", 0)
+        narrowed = validation.validate(con, None)
+    finally:
+        con.close()
+    assert suite in {f.suite for f in narrowed.failures}
+    assert {(f.suite, f.expectation, f.column) for f in narrowed.failures} == {
+        (f.suite, f.expectation, f.column) for f in whole.failures}
+    assert {(f.suite, f.expectation, f.column) for f in narrowed.warnings} == {
+        (f.suite, f.expectation, f.column) for f in whole.warnings}
+
+
+def test_a_frame_is_narrowed_to_its_breaking_rows_and_the_sample(sample, tmp_path, monkeypatch):
+    _, _, work = sample
+    scratch = tmp_path / "work.duckdb"
+    shutil.copy(work, scratch)
+    con = models.connect(scratch)
+    try:
+        lines = con.execute("select count(*) from invoice_lines").fetchone()[0]
+        con.execute("update invoice_lines set amount = 123456 where line_no = 1 and invoice_id = "
+                    "(select max(invoice_id) from invoice_lines)")  # above the warn suite's 100000
+        monkeypatch.setattr(validation, "SAMPLE_ROWS", 3)
+        frame = validation.check_frames(con)["invoice_lines"]
+        report = validation.validate(con, None)
+    finally:
+        con.close()
+    assert lines > 100
+    assert len(frame) == 4 and list(frame["amount"]).count(123456) == 1
+    assert [(f.suite, f.column) for f in report.warnings if f.suite.startswith("invoice_lines")] == [
+        ("invoice_lines.warn", "amount")]
 
 
 def test_a_failing_fail_suite_publishes_nothing(sample, tmp_path, monkeypatch):

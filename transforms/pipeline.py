@@ -138,7 +138,7 @@ def check(work_db: Path, params: models.RunParams) -> validation.ValidationRepor
     The Data Docs are written beside the work database and published with the run."""
     con = models.connect(work_db)
     try:
-        report = validation.validate(con, work_db.parent / "gx", work_db.parent / "data_docs" / params.run_id)
+        report = validation.validate(con, work_db.parent / "data_docs" / params.run_id)
         con.execute("create or replace table validation_findings (suite varchar, level varchar, finding varchar)")
         findings = [(f.suite, "fail", f.line()) for f in report.failures]
         findings += [(f.suite, "warn", f.line()) for f in report.warnings]
