@@ -7,9 +7,14 @@ item, lead sales and prepaid clients from the demo generator) as typed Parquet, 
 in one process: (1) the floor, a bare DuckDB group by client, item over the same files;
 (2) the full period run of 2026-10 by stage (ingest, build, validate, publish); (3) an
 unchanged re-run of the period (recognised, recorded only); (4) the nightly runs of
-2026-10-14 without and 2026-10-15 with the invoice previews; (5) unless --quick, a re-run of the period after that night, which recomputes
-everything because the night changed the warehouse. Prints one table and appends it to
-bench/results.md with the machine description and the commit.
+2026-10-14 without and 2026-10-15 with the invoice previews; (5) unless --quick, a re-run of
+the period after that night, which recomputes everything because the night changed the
+warehouse; (6) the night after one new day's file: the same month delivered as one events file
+per day, a night already run, then one more day's file and the next night; (7) a tiny
+extract (tens of rows, the size of the worked examples): billing's own work in this process,
+then `billing run` through the CLI with Prefect's ephemeral API and against a running
+`prefect server` on 127.0.0.1. Prints one table and appends it to bench/results.md with the
+machine description and the commit.
 """
 
 import argparse
@@ -84,6 +89,107 @@ def _prefect_startup() -> float:
         return time.perf_counter() - began
 
 
+def _daily_extracts(extracts: Path, work: Path) -> Path:
+    """The same extracts with the events delivered as one Parquet file per UTC day."""
+    daily = work / (extracts.name.replace("extracts-typed", "extracts-daily"))
+    if (daily / "usage_events").exists():
+        return daily
+    shutil.rmtree(daily, ignore_errors=True)
+    shutil.copytree(extracts, daily, ignore=shutil.ignore_patterns("events.parquet"))
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    source = str(extracts / "usage_events" / "events.parquet")
+    days = [row[0] for row in con.execute(
+        "select distinct cast(occurred_at as date) from read_parquet($p) order by 1", {"p": source}).fetchall()]
+    for day in days:
+        con.execute(f"copy (select * from read_parquet('{source}') where cast(occurred_at as date) = '{day}') "
+                    f"to '{daily / 'usage_events' / f'events-{day}.parquet'}' (format parquet)")
+    con.close()
+    return daily
+
+
+def _night_after_new_day_file(extracts: Path, work: Path, rows: list, events: int) -> None:
+    """A night run, then one new day's events file (2026-10-13, a copy of 09-13's events a month
+    later under new ids), then the next night: what a real nightly with one new file costs."""
+    daily = _daily_extracts(extracts, work)
+    warehouse = work / "warehouse-daily"
+    shutil.rmtree(warehouse, ignore_errors=True)
+    new_file = daily / "usage_events" / "events-2026-10-13.parquet"
+    new_file.unlink(missing_ok=True)
+    pipeline.run_night(daily, warehouse, date(2026, 10, 13), datetime(2026, 10, 14, 2), preview=False)
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    con.execute(f"copy (select * replace ('N' || event_id as event_id, occurred_at + interval 30 day as occurred_at) "
+                f"from read_parquet('{daily / 'usage_events' / 'events-2026-09-13.parquet'}')) "
+                f"to '{new_file}' (format parquet)")
+    con.close()
+    _timed("night 2026-10-14 after one new day file (events as one file per day), --no-preview", events,
+           lambda: pipeline.run_night(daily, warehouse, date(2026, 10, 14), datetime(2026, 10, 15, 2),
+                                      preview=False), rows)
+
+
+def _tiny_extract(work: Path) -> dict:
+    """Seconds for a period run of a tiny extract: billing's own work here (ingest to publish,
+    the GX suites included, Python and GX already imported), then the CLI in a fresh process
+    on Prefect's ephemeral API and against a running server."""
+    tiny = work / "extracts-tiny"
+    shutil.rmtree(tiny, ignore_errors=True)
+    write_sample(tiny, n_clients=6, n_events=60, usage_months=("2026-09-01", "2026-10-01"))
+    con = duckdb.connect()
+    rows = con.execute("select count(*) from read_csv($p, union_by_name = true)",
+                       {"p": [str(f) for f in tiny.glob("*/*.csv")]}).fetchone()[0]
+    rows += con.execute("select count(*) from read_parquet($p)", {"p": str(tiny / "usage_events" / "*.parquet")}
+                        ).fetchone()[0]
+    con.close()
+    out = {"rows": f"{rows} input rows"}
+    warehouse = work / "warehouse-tiny"
+    for attempt in (1, 2):  # the second, warm, is the figure
+        shutil.rmtree(warehouse, ignore_errors=True)
+        began = time.perf_counter()
+        pipeline.run_period(tiny, warehouse, "2026-10", date(2026, 10, 31), datetime(2026, 11, 1, attempt))
+        out["billing's own work (in process, warm)"] = time.perf_counter() - began
+    billing = str(Path(sys.executable).parent / "billing")
+    command = [billing, "run", "--extracts", str(tiny), "--warehouse", str(warehouse), "--period", "2026-10",
+               "--as-of", "2026-10-31"]
+    with tempfile.TemporaryDirectory() as home:
+        env = dict(os.environ, PREFECT_HOME=home, PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1",
+                   PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="90")
+        env.pop("PREFECT_API_URL", None)
+        shutil.rmtree(warehouse, ignore_errors=True)
+        began = time.perf_counter()
+        subprocess.run(command, env=env, check=True, capture_output=True)
+        out["`billing run` CLI, ephemeral API"] = time.perf_counter() - began
+        server = subprocess.Popen([str(Path(sys.executable).parent / "prefect"), "server", "start", "--host",
+                                   "127.0.0.1", "--port", "4299"], env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        try:
+            env["PREFECT_API_URL"] = "http://127.0.0.1:4299/api"
+            _wait_for_server("http://127.0.0.1:4299/api/health")
+            for _attempt in (1, 2):  # the first registers the flow; the second is the figure
+                shutil.rmtree(warehouse, ignore_errors=True)
+                began = time.perf_counter()
+                subprocess.run(command, env=env, check=True, capture_output=True)
+                out["`billing run` CLI, running server"] = time.perf_counter() - began
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+    return out
+
+
+def _wait_for_server(url: str) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=10_000_000)
@@ -138,6 +244,8 @@ def main() -> None:
            lambda: pipeline.run_night(extracts, warehouse, date(2026, 10, 15), datetime(2026, 10, 16, 2)), rows)
     if not args.quick:  # the night added account status rows, so this re-run recomputes the period in full
         _timed("re-run of 2026-10 after the night (full recompute, no file changes)", args.events, rerun(4), rows)
+    _night_after_new_day_file(extracts, args.work, rows, args.events)
+    tiny = _tiny_extract(args.work)
     startup = _prefect_startup()
     floor_seconds = rows[0][1]
     lines = [
@@ -153,7 +261,9 @@ def main() -> None:
     ]
     for label, seconds, rate, rss in rows:
         lines.append(f"| {label} | {seconds:.2f} | {rate:,.0f} | {rss:,.0f} | {seconds / floor_seconds:.1f} |")
-    lines += ["", f"Prefect start-up (empty flow, ephemeral API, separate process): {startup:.1f} s."]
+    lines += ["", f"Prefect start-up (empty flow, ephemeral API, separate process): {startup:.1f} s.", "",
+              "Tiny extract (" + tiny.pop("rows") + "): "
+              + "; ".join(f"{label} {seconds:.2f} s" for label, seconds in tiny.items()) + "."]
     text = "\n".join(lines) + "\n"
     print(text)
     with (ROOT / "bench" / "results.md").open("a") as out:
