@@ -56,6 +56,61 @@ def test_parquet_and_csv_files_of_a_table_are_read_together(tmp_path):
     ]
 
 
+EVENT_ROWS = (  # event_id, occurred_at, quantity: two good rows, then one per row check
+    "('e1', '2026-09-04 10:00:00', '7.25'), ('e2', '2026-09-30 23:59:59.999999', '0.000001'), "
+    "('e3', '2026-09-05 10:00:00', '-1'), ('e4', '2026-09-05 10:00:00', null), "
+    "('e5', null, '2'), ('e6', '2026-09-05 10:00:00', '0.0000001'), ('e7', '2026-09-05 10:00:00', '1000000000000')"
+)
+
+
+@pytest.mark.parametrize("types", [
+    ("timestamptz", "decimal(20, 7)"),  # read as they are; 7 decimals and 13 digits get the CSV reason
+    ("timestamp", "decimal(38, 8)"),
+    ("timestamptz", "hugeint"),
+    ("varchar", "varchar"),  # text in Parquet
+])
+def test_typed_parquet_events_bill_and_reject_exactly_as_their_csv_text(tmp_path, types):
+    """A Parquet file whose event columns are typed is read without printing and parsing them
+    again: the same lines, rejects, reasons and raw rows as the same events as CSV text."""
+    results = []
+    for form in ("csv", "parquet"):
+        ex = _base(tmp_path / form)
+        (ex / "usage_events").mkdir()
+        con = duckdb.connect()
+        con.execute("set TimeZone = 'UTC'")
+        integers = "where quantity is null or try_cast(quantity as hugeint) = try_cast(quantity as decimal(38, 10))" * (
+            types[1] == "hugeint")
+        rows = (f"select 'R1' as reseller_id, event_id, 'C1' as client_id, 'sms' as item_code, "
+                f"cast(occurred_at as {types[0] if form == 'parquet' else 'varchar'}) as occurred_at, "
+                f"{f'cast(quantity as {types[1]})' if form == 'parquet' else 'quantity'} as quantity "
+                f"from (values {EVENT_ROWS}) t(event_id, occurred_at, quantity) {integers}")
+        con.execute(f"copy ({rows}) to '{ex / 'usage_events' / ('events.' + form)}' (format {form})")
+        con.close()
+        wh = tmp_path / f"wh-{form}"
+        bill(ex, wh, "2026-10")
+        results.append((lines(wh, "C1", "2026-10-01"),
+                        query(wh, "select source_line, reason, raw from rejects order by source_line")))
+    csv_result, parquet_result = results
+    assert parquet_result[0] == csv_result[0]
+    # a Parquet row has no header line
+    assert [(line, reason) for line, reason, _ in parquet_result[1]] == [
+        (line - 1, reason) for line, reason, _ in csv_result[1]]
+    if types[1] == "hugeint":  # only the whole quantities were written
+        assert [(line, reason) for line, reason, _ in csv_result[1]] == [
+            (2, "negative quantity"), (3, "missing quantity"), (4, "missing occurred_at"),
+            (5, "quantity is not a number with at most 6 decimals")]
+        return
+    assert csv_result[0] == [("sms", "usage", D("7.250001"), D("0.10"), D("0.73"))]
+    assert [(line, reason) for line, reason, _ in csv_result[1]] == [
+        (4, "negative quantity"), (5, "missing quantity"), (6, "missing occurred_at"),
+        (7, "quantity is not a number with at most 6 decimals"),
+        (8, "quantity is not a number with at most 6 decimals")]
+    if types[1] == "decimal(20, 7)":
+        assert [raw for *_, raw in parquet_result[1]][0] == (
+            '{"reseller_id":"R1","event_id":"e3","client_id":"C1","item_code":"sms",'
+            '"occurred_at":"2026-09-05 10:00:00+00","quantity":"-1.0000000"}')
+
+
 def test_a_card_number_rejects_the_client_and_never_reaches_the_warehouse(tmp_path):
     ex = _base(tmp_path / "ex", clients=[
         client("C1"),

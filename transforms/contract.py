@@ -2,9 +2,11 @@
 
 Column names are fixed by the contract. Every column is read as text and typed in the
 staging models (sql/staging), so that a bad cell becomes a reject with a reason instead of
-failing the whole file.
+failing the whole file; the event columns of a Parquet file that already holds them in a
+type every value of which is valid (TYPED_COLUMNS) are read as they are instead.
 """
 
+import re
 from dataclasses import dataclass
 
 PRICING_OPTIONS = (
@@ -104,6 +106,27 @@ EXTRACT_TABLES: dict[str, ExtractTable] = {
         ),
     )
 }
+
+# Event columns read typed, without a text round trip, when a Parquet file stores them in
+# one of these DuckDB types: the raw view then carries `_typed_<column>` (the value when it
+# passes the guard, a check every valid value passes) and the text column only for a value
+# that fails it, so stg_usage_events gives that value the reason a CSV cell would get.
+# quantity: at most 12 integer digits and 6 decimals (data-contract.md); occurred_at: an
+# instant, read in UTC.
+TYPED_COLUMNS = {
+    ("usage_events", "quantity"): (
+        "decimal(18, 6)",
+        r"U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|DECIMAL\(\d+,\d+\)",
+        "{value} = round({value}, 6) and abs({value}) < 1000000000000",
+    ),
+    ("usage_events", "occurred_at"): ("timestamp", r"TIMESTAMP|TIMESTAMP WITH TIME ZONE", "true"),
+}
+
+
+def reads_typed(table: str, column: str, parquet_type: str) -> bool:
+    """Whether a Parquet column of this type is read as it is (see TYPED_COLUMNS)."""
+    return (table, column) in TYPED_COLUMNS and re.fullmatch(TYPED_COLUMNS[table, column][1], parquet_type) is not None
+
 
 # Columns shown masked wherever the raw row is kept (rejects): card numbers never enter
 # the warehouse (data-contract.md "Extracts").

@@ -2,7 +2,9 @@
 
 Every contract column arrives as trimmed text (empty = null) with `_source_file`,
 `_source_line` and `_malformed` (the CSV parser's reason when a line could not be split
-into the header's columns). Typing and row checks happen in sql/staging.
+into the header's columns). Typing and row checks happen in sql/staging. The few event
+columns a Parquet file may hold already typed (contract.TYPED_COLUMNS) arrive as they are in
+`_typed_<column>`, their text column null, so 10M events are not printed and parsed again.
 
 Line numbers: for CSV the physical line on which the record starts (header = line 1; a
 quoted value spanning lines moves every later record down by its line breaks); for Parquet
@@ -15,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from transforms.contract import EXTRACT_TABLES, MASKED_COLUMNS, ExtractTable
+from transforms.contract import EXTRACT_TABLES, MASKED_COLUMNS, TYPED_COLUMNS, ExtractTable, reads_typed
 from transforms.messages import one_line
 from transforms.sqltext import literal, scan_path
 
@@ -77,9 +79,15 @@ def load_raw_tables(con: duckdb.DuckDBPyConnection, files: list[ExtractFile]) ->
 def _empty_select(table: ExtractTable) -> str:
     cols = ", ".join(f"null::varchar as {c}" for c in table.columns)
     return (
-        f"select {cols}, null::varchar as _source_file, null::bigint as _source_line, "
+        f"select {cols}, {_typed_nulls(table)}null::varchar as _source_file, null::bigint as _source_line, "
         "null::varchar as _malformed, null::varchar as _raw where false"
     )
+
+
+def _typed_nulls(table: ExtractTable) -> str:
+    """`_typed_<column>` as null for each column the table may receive typed."""
+    return "".join(f"null::{staged} as _typed_{c}, " for (name, c), (staged, *_) in TYPED_COLUMNS.items()
+                   if name == table.name)
 
 
 def _file_select(con, table: ExtractTable, f: ExtractFile, index: int) -> str:
@@ -91,16 +99,26 @@ def _file_select(con, table: ExtractTable, f: ExtractFile, index: int) -> str:
         raise ExtractError(f"cannot read {f.path}: {one_line(exc)}") from exc
 
 
-def _projection(table: ExtractTable, f: ExtractFile, header: list[str], source: str) -> str:
-    """The contract columns as trimmed text (missing non-key columns are null) and `_raw`,
-    the row as read, as JSON, with card-number columns masked."""
+def _projection(table: ExtractTable, f: ExtractFile, header: dict[str, str], source: str) -> str:
+    """The contract columns as trimmed text (missing non-key columns are null; a typed one
+    in `_typed_<column>`) and `_raw`, the row as read, as JSON, with card-number columns
+    masked. `header` maps a file's column names to their types (None: read as text)."""
     missing_keys = [c for c in table.key if c not in header]
     if missing_keys:
         raise ExtractError(f"{f.path}: missing key column(s) {', '.join(missing_keys)}")
     cols, raw = [], []
     for c in table.columns:
         value = text_value(f"{source}.{c}") if c in header else "null::varchar"
-        cols.append(f"{value} as {c}")
+        if (table.name, c) in TYPED_COLUMNS:
+            staged, _, guard = TYPED_COLUMNS[table.name, c]
+            if c in header and reads_typed(table.name, c, header[c] or ""):
+                passes = guard.format(value=f"{source}.{c}")
+                cols.append(f"case when {passes} then cast({source}.{c} as {staged}) end as _typed_{c}")
+                cols.append(f"case when not ({passes}) then {value} end as {c}")
+            else:
+                cols += [f"null::{staged} as _typed_{c}", f"{value} as {c}"]
+        else:
+            cols.append(f"{value} as {c}")
         if (table.name, c) in MASKED_COLUMNS:
             value = f"case when looks_like_card({value}) then mask_card({value}) else {value} end"
         raw.append(f"{c} := {value}")
@@ -117,7 +135,7 @@ def _csv_select(con, table: ExtractTable, f: ExtractFile, index: int) -> str:
         {"path": scan_path(f.path)},
     )
     header = [row[0] for row in con.execute(f"describe {data}").fetchall()]
-    projection = _projection(table, f, header, data)
+    projection = _projection(table, f, dict.fromkeys(header), data)
     path = literal(str(f.path))
     # The parser's reject tables are temporary: keep what the rejects output needs. Its `line`
     # counts records (header = 1), not physical lines.
@@ -155,7 +173,7 @@ def _csv_select(con, table: ExtractTable, f: ExtractFile, index: int) -> str:
     )
     nulls = ", ".join(f"null::varchar as {c}" for c in table.columns)
     bad = (
-        f"select {nulls}, {path} as _source_file, {bad_line} as _source_line, reason as _malformed, "
+        f"select {nulls}, {_typed_nulls(table)}{path} as _source_file, {bad_line} as _source_line, reason as _malformed, "
         f"csv_line as _raw from {data}_malformed"
     )
     return f"{good}\nunion all by name\n{bad}"
@@ -173,10 +191,10 @@ def _identifier(name: str) -> str:
 
 def _parquet_select(con, table: ExtractTable, f: ExtractFile) -> str:
     path = literal(str(f.path))
-    header = [
-        row[0]
+    header = {
+        row[0]: row[1]
         for row in con.execute("describe select * from read_parquet($path)", {"path": scan_path(f.path)}).fetchall()
-    ]
+    }
     projection = _projection(table, f, header, "p")
     return (
         f"select {projection}, {path} as _source_file, p.file_row_number + 1 as _source_line, "
