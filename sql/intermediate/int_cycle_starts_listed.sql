@@ -33,7 +33,7 @@ priced_pairs as (
 unpriced_usage_pairs as (
     select distinct events.reseller_id, events.client_id, events.item_code, 1 as min_months,
         1 as max_months, null::date as first_change, false as has_pool,
-    from int_usage_aggregated_daily as events
+    from int_usage_events_usable as events
     where not exists (
             select 1 from priced_pairs
             where priced_pairs.reseller_id = events.reseller_id

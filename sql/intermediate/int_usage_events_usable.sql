@@ -1,0 +1,29 @@
+-- int_usage_events_usable: one row per usage event the run bills or draws: valid, not a
+-- duplicate, of a client whose cycles the run lists, before the run's usage cut-off (the
+-- range's end; a preview's day after its as-of date) (billing-rules.md sections 1, 3, 6).
+-- Keys, quantity and instant only; read by the window roll-up, the prepaid daily roll-up
+-- and the listing of usage pairs without a price.
+-- materialize: view (each reader scans the validated events once, in its own query)
+with params as (
+    select * from run_params
+),
+
+listed as (
+    select reseller_id, client_id, is_prepaid from int_clients_listed_for_range
+),
+
+final as (
+    select
+        events.reseller_id,
+        events.client_id,
+        events.item_code,
+        events.quantity,
+        events.occurred_at,
+        listed.is_prepaid,
+    from int_usage_events_validated as events
+    inner join listed using (reseller_id, client_id)
+    cross join params
+    where events.reject_reason is null and not events.is_duplicate and events.occurred_at < params.usage_until
+)
+
+select * from final
