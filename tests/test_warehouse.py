@@ -1,5 +1,6 @@
 """The warehouse: deterministic files, re-runs that write only differences, atomic publish."""
 
+import os
 import subprocess
 import sys
 from datetime import date, datetime
@@ -96,6 +97,37 @@ def test_a_rerun_with_nothing_changed_is_recorded_without_recomputing(tmp_path):
     bill(ex, wh, "2026-10", as_of=date(2026, 10, 29), second=6)
     bill(ex, wh, "2026-10", as_of=date(2026, 10, 29), second=7)
     assert query(wh, "select count(*) from runs where validation like 'unchanged since%'") == [(2,)]
+
+
+def test_a_run_hashes_only_the_extract_files_that_changed_since_the_last_published_run(tmp_path, monkeypatch):
+    from transforms import extracts
+
+    ex = _e1(tmp_path / "ex")
+    wh = tmp_path / "wh"
+    hashed = []
+    real = extracts._sha256
+    monkeypatch.setattr(extracts, "_sha256", lambda path: hashed.append(path.parent.name) or real(path))
+    first = bill(ex, wh, "2026-10")
+    assert sorted(hashed) == sorted(p.parent.name for p in ex.glob("*/*.csv")) and len(hashed) >= 3
+    hashed.clear()
+    bill(ex, wh, "2026-10", as_of=date(2026, 10, 29), second=1)
+    assert hashed == []  # the same stamps: the digests the first run saw
+    # the same size and modification time, other content: its status-change time still moves
+    events = ex / "usage_events" / "part-1.csv"
+    status = events.stat()
+    events.write_bytes(events.read_bytes().replace(b"2026-09-14", b"2026-09-13"))
+    os.utime(events, ns=(status.st_atime_ns, status.st_mtime_ns))
+    assert events.stat().st_size == status.st_size
+    changed = bill(ex, wh, "2026-10", as_of=date(2026, 10, 30), second=2)
+    assert hashed == ["usage_events"]
+    files = dict(query(wh, "select run_id, input_files from runs"))
+    assert [f["sha256"] for f in files[changed.run_id] if f["table_name"] == "usage_events"] != [
+        f["sha256"] for f in files[first.run_id] if f["table_name"] == "usage_events"]
+    # a lost record only costs hashing again
+    (wh / "_run_state" / "file_hashes.json").unlink()
+    hashed.clear()
+    bill(ex, wh, "2026-10", as_of=date(2026, 10, 30), second=3)
+    assert len(hashed) >= 3
 
 
 def test_e9_late_usage_then_a_price_correction_become_adjustment_revisions(tmp_path):

@@ -39,10 +39,14 @@ class ExtractFile:
     table: str
     path: Path
     sha256: str
+    stamp: tuple[int, ...] = ()  # size, mtime, ctime (ns) and inode when it was hashed
 
 
-def list_extract_files(extracts_dir: Path) -> list[ExtractFile]:
-    """All `.csv` / `.parquet` files of the known tables, in a stable order."""
+def list_extract_files(extracts_dir: Path, known: dict[str, list] | None = None) -> list[ExtractFile]:
+    """All `.csv` / `.parquet` files of the known tables, in a stable order, with their
+    SHA-256. `known` maps a path to the stamp and digest an earlier run saw (see
+    `file_stamp`): a file whose stamp is the same is not read again, so listing a month of
+    unchanged files costs a stat per file, not a pass over every byte."""
     if not extracts_dir.is_dir():
         raise ExtractError(f"extracts folder not found: {extracts_dir}")
     found = []
@@ -52,8 +56,20 @@ def list_extract_files(extracts_dir: Path) -> list[ExtractFile]:
             continue
         for path in sorted(folder.iterdir()):
             if path.suffix.lower() in (".csv", ".parquet") and path.is_file():
-                found.append(ExtractFile(table, path.resolve(), _sha256(path)))
+                path = path.resolve()
+                stamp = file_stamp(path)
+                earlier = (known or {}).get(str(path))
+                sha256 = earlier[-1] if earlier and tuple(earlier[:-1]) == stamp else _sha256(path)
+                found.append(ExtractFile(table, path, sha256, stamp))
     return found
+
+
+def file_stamp(path: Path) -> tuple[int, ...]:
+    """What changes whenever a file's content does: its size, modification and status-change
+    times (ns; the latter cannot be set back by a program) and its inode (a file replaced by
+    a rename is another inode)."""
+    status = path.stat()
+    return status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino
 
 
 def _sha256(path: Path) -> str:

@@ -75,11 +75,11 @@ def ingest(
     try:
         extracts.load_raw_tables(con, files)
         models.build_staging(con)
-        con.execute("create or replace table input_files (table_name varchar, path varchar, sha256 varchar)")
+        con.execute("create or replace table input_files (table_name varchar, path varchar, sha256 varchar, "
+                    "stamp bigint[])")
         if files:
-            con.executemany(
-                "insert into input_files values (?, ?, ?)", [(f.table, str(f.path), f.sha256) for f in files]
-            )
+            con.executemany("insert into input_files values (?, ?, ?, ?)",
+                            [(f.table, str(f.path), f.sha256, list(f.stamp)) for f in files])
     finally:
         con.close()
     return files
@@ -187,14 +187,13 @@ def publish(
         if docs.exists():  # the run's Data Docs, already staged in place; nice to have, never essential
             pub.optional.extend(
                 str(path.relative_to(work_db.parent)) for path in sorted(docs.rglob("*")) if path.is_file())
-        files = [extracts.ExtractFile(table, Path(path), sha256) for table, path, sha256
-                 in con.execute("select table_name, path, sha256 from input_files order by rowid").fetchall()]
+        files = [extracts.ExtractFile(table, Path(path), sha256, tuple(stamp)) for table, path, sha256, stamp
+                 in con.execute("select table_name, path, sha256, stamp from input_files order by rowid").fetchall()]
         validated = con.execute("select count(*) from validation_summary").fetchone()[0] > 0
     finally:
         con.close()
     pub.commit()
-    if validated:  # a later run may reuse only a result that passed the suites
-        _remember(warehouse_dir, params, files)
+    _remember(warehouse_dir, params, files, validated)
     return _summary(warehouse_dir, params, changed_files=len(pub.put) + len(pub.delete))
 
 
@@ -216,13 +215,18 @@ def _finished(warehouse_dir: Path, params: models.RunParams) -> RunSummary:
     return _summary(warehouse_dir, params, changed_files=changed)
 
 
-def _remember(warehouse_dir: Path, params: models.RunParams, files: list[extracts.ExtractFile]) -> None:
-    """Record the unchanged-run fingerprint; after the commit, so a failure only costs the
-    next identical run a full recompute, never this run's publication."""
+def _remember(
+    warehouse_dir: Path, params: models.RunParams, files: list[extracts.ExtractFile], validated: bool,
+) -> None:
+    """Record the files' digests and, for a result that passed the suites (only such a result
+    is ever reused), the unchanged-run fingerprint; after the commit, so a failure only costs
+    the next run hashing its files or a full recompute, never this run's publication."""
     try:
-        unchanged.remember(warehouse_dir, params, unchanged.inputs_key(files, params))
+        unchanged.remember_hashes(warehouse_dir, files)
+        if validated:
+            unchanged.remember(warehouse_dir, params, unchanged.inputs_key(files, params))
     except OSError as error:
-        log.warning("run %s: unchanged-run fingerprint not written: %s", params.run_id, error)
+        log.warning("run %s: unchanged-run state not written: %s", params.run_id, error)
 
 
 def _summary(warehouse_dir: Path, params: models.RunParams, changed_files: int) -> RunSummary:
@@ -259,7 +263,7 @@ def find_unchanged(
 ) -> tuple[list[extracts.ExtractFile], str | None]:
     """The extract files, and the earlier run whose published result this run would
     reproduce exactly (same files, range, as-of date, code and warehouse), if any."""
-    files = extracts.list_extract_files(extracts_dir)
+    files = extracts.list_extract_files(extracts_dir, unchanged.known_hashes(warehouse_dir))
     return files, unchanged.published_by(warehouse_dir, params, unchanged.inputs_key(files, params))
 
 

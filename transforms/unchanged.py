@@ -8,6 +8,10 @@ same rows and write no invoice, line or charge file, so it only adds its record 
 (with the earlier run's counts and validation). Anything else that touched the warehouse
 since (another period's run, a charge batch) changes the fingerprint, and the run is done in
 full. The record lives in `_run_state/`; losing it only costs a full run.
+
+Beside it, `_run_state/file_hashes.json` keeps each extract file's stamp (size, times,
+inode) and SHA-256 as the last published run saw them, so the next run hashes only the
+files that changed (extracts.list_extract_files); losing it only costs hashing them again.
 """
 
 import hashlib
@@ -23,6 +27,7 @@ from transforms.warehouse import JOURNAL, VIEW_DB
 
 CODE = {"sql": assets.SQL_DIR, "transforms": Path(__file__).resolve().parent, "expectations": assets.EXPECTATIONS_DIR}
 STATE_DIR = "_run_state"
+HASHES = "file_hashes.json"
 # Written by every run whatever it bills, so they are not part of what a run reads.
 NOT_STATE = {"runs", "data_docs", STATE_DIR, VIEW_DB, JOURNAL}
 
@@ -60,6 +65,24 @@ def remember(warehouse: Path, params, key: str) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_suffix(".tmp")
     temp.write_text(json.dumps({"run_id": params.run_id, "fingerprint": _fingerprint(warehouse, key)}))
+    os.replace(temp, target)
+
+
+def known_hashes(warehouse: Path) -> dict[str, list]:
+    """Path -> stamp and SHA-256 of the extract files the last published run read."""
+    try:
+        return json.loads((warehouse / STATE_DIR / HASHES).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def remember_hashes(warehouse: Path, files: list[ExtractFile]) -> None:
+    """After a run's commit: the stamps and digests of the files it read (only those hashed
+    with a stamp; a file's entry is replaced when it changes, dropped when it is gone)."""
+    target = warehouse / STATE_DIR / HASHES
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_suffix(".tmp")
+    temp.write_text(json.dumps({str(f.path): [*f.stamp, f.sha256] for f in files if f.stamp}, sort_keys=True))
     os.replace(temp, target)
 
 
