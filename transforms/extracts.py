@@ -80,24 +80,47 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_raw_tables(con: duckdb.DuckDBPyConnection, files: list[ExtractFile]) -> None:
-    """Create `raw_<table>` for every contract table (empty when it has no files)."""
+def load_raw_tables(con: duckdb.DuckDBPyConnection, files: list[ExtractFile]) -> dict[str, str]:
+    """Create the view `raw_<table>` for every contract table (empty when it has no files).
+    Returns, per table, the query of `raw_<table>_rejected` (see `create_rejected_views`)."""
+    rejected_queries = {}
     for name, table in EXTRACT_TABLES.items():
-        selects = [
-            _file_select(con, table, f, index)
-            for index, f in enumerate(files)
-            if f.table == name
-        ]
-        selects.append(_empty_select(table))
-        con.execute(f"create or replace view raw_{name} as " + "\nunion all by name\n".join(selects))
+        rows, rejected = [], []
+        for index, f in enumerate(files):
+            if f.table == name:
+                file_rows, file_rejected = _file_selects(con, table, f, index)
+                rows.append(file_rows)
+                rejected.append(file_rejected)
+        rows.append(_empty_select(table))
+        rejected.append(_EMPTY_REJECTED)
+        con.execute(f"create or replace view raw_{name} as " + "\nunion all by name\n".join(rows))
+        rejected_queries[name] = "\nunion all\n".join(rejected)
+    return rejected_queries
+
+
+def create_rejected_views(con: duckdb.DuckDBPyConnection, rejected_queries: dict[str, str]) -> None:
+    """After int_<table>_validated is built: `raw_<table>_rejected`, the row as read (`_raw`)
+    of each input row it rejects, by file and line, for the rejects mart. Built from the files
+    for those rows only: a million-row file's other rows are never turned into JSON."""
+    for name, query in rejected_queries.items():
+        con.execute(f"create or replace view raw_{name}_rejected as {query}")
+
+
+_EMPTY_REJECTED = "select null::varchar as _source_file, null::bigint as _source_line, null::varchar as _raw where false"
 
 
 def _empty_select(table: ExtractTable) -> str:
     cols = ", ".join(f"null::varchar as {c}" for c in table.columns)
     return (
         f"select {cols}, {_typed_nulls(table)}null::varchar as _source_file, null::bigint as _source_line, "
-        "null::varchar as _malformed, null::varchar as _raw where false"
+        "null::varchar as _malformed where false"
     )
+
+
+def _rejected_lines(table: ExtractTable, path: str) -> str:
+    """The lines of one file its table's validation rejects."""
+    return (f"(select _source_line from int_{table.name}_validated "
+            f"where reject_reason is not null and _source_file = {path})")
 
 
 def _typed_nulls(table: ExtractTable) -> str:
@@ -106,18 +129,19 @@ def _typed_nulls(table: ExtractTable) -> str:
                    if name == table.name)
 
 
-def _file_select(con, table: ExtractTable, f: ExtractFile, index: int) -> str:
+def _file_selects(con, table: ExtractTable, f: ExtractFile, index: int) -> tuple[str, str]:
+    """One file's rows for `raw_<table>`, and the `_raw` of its rejected rows."""
     try:
         if f.path.suffix.lower() == ".csv":
-            return _csv_select(con, table, f, index)
-        return _parquet_select(con, table, f)
+            return _csv_selects(con, table, f, index)
+        return _parquet_selects(con, table, f)
     except duckdb.Error as exc:
         raise ExtractError(f"cannot read {f.path}: {one_line(exc)}") from exc
 
 
-def _projection(table: ExtractTable, f: ExtractFile, header: dict[str, str], source: str) -> str:
+def _projection(table: ExtractTable, f: ExtractFile, header: dict[str, str], source: str) -> tuple[str, str]:
     """The contract columns as trimmed text (missing non-key columns are null; a typed one
-    in `_typed_<column>`) and `_raw`, the row as read, as JSON, with card-number columns
+    in `_typed_<column>`), and `_raw`, the row as read, as JSON, with card-number columns
     masked. `header` maps a file's column names to their types (None: read as text)."""
     missing_keys = [c for c in table.key if c not in header]
     if missing_keys:
@@ -138,10 +162,10 @@ def _projection(table: ExtractTable, f: ExtractFile, header: dict[str, str], sou
         if (table.name, c) in MASKED_COLUMNS:
             value = f"case when looks_like_card({value}) then mask_card({value}) else {value} end"
         raw.append(f"{c} := {value}")
-    return ", ".join(cols) + f", to_json(struct_pack({', '.join(raw)}))::varchar as _raw"
+    return ", ".join(cols), f"to_json(struct_pack({', '.join(raw)}))::varchar as _raw"
 
 
-def _csv_select(con, table: ExtractTable, f: ExtractFile, index: int) -> str:
+def _csv_selects(con, table: ExtractTable, f: ExtractFile, index: int) -> tuple[str, str]:
     """Materialise one CSV file (rowid = record order), its parser rejects and, when a quoted
     value spans lines, each record's physical line."""
     data, rejects, scans = f"csv_{index}", f"csv_{index}_rejects", f"csv_{index}_scans"
@@ -151,7 +175,7 @@ def _csv_select(con, table: ExtractTable, f: ExtractFile, index: int) -> str:
         {"path": scan_path(f.path)},
     )
     header = [row[0] for row in con.execute(f"describe {data}").fetchall()]
-    projection = _projection(table, f, dict.fromkeys(header), data)
+    projection, raw = _projection(table, f, dict.fromkeys(header), data)
     path = literal(str(f.path))
     # The parser's reject tables are temporary: keep what the rejects output needs. Its `line`
     # counts records (header = 1), not physical lines.
@@ -189,10 +213,15 @@ def _csv_select(con, table: ExtractTable, f: ExtractFile, index: int) -> str:
     )
     nulls = ", ".join(f"null::varchar as {c}" for c in table.columns)
     bad = (
-        f"select {nulls}, {_typed_nulls(table)}{path} as _source_file, {bad_line} as _source_line, reason as _malformed, "
-        f"csv_line as _raw from {data}_malformed"
+        f"select {nulls}, {_typed_nulls(table)}{path} as _source_file, {bad_line} as _source_line, "
+        f"reason as _malformed from {data}_malformed"
     )
-    return f"{good}\nunion all by name\n{bad}"
+    rejected = (
+        f"select * from (select {path} as _source_file, {good_line} as _source_line, {raw} from {data}) "
+        f"where _source_line in {_rejected_lines(table, path)}\n"
+        f"union all\nselect {path}, {bad_line}, csv_line from {data}_malformed"
+    )
+    return f"{good}\nunion all by name\n{bad}", rejected
 
 
 def _newlines(value: str) -> str:
@@ -205,14 +234,17 @@ def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _parquet_select(con, table: ExtractTable, f: ExtractFile) -> str:
+def _parquet_selects(con, table: ExtractTable, f: ExtractFile) -> tuple[str, str]:
     path = literal(str(f.path))
     header = {
         row[0]: row[1]
         for row in con.execute("describe select * from read_parquet($path)", {"path": scan_path(f.path)}).fetchall()
     }
-    projection = _projection(table, f, header, "p")
+    projection, raw = _projection(table, f, header, "p")
+    source = f"read_parquet({literal(scan_path(f.path))}, file_row_number = true) as p"
     return (
         f"select {projection}, {path} as _source_file, p.file_row_number + 1 as _source_line, "
-        f"null::varchar as _malformed from read_parquet({literal(scan_path(f.path))}, file_row_number = true) as p"
+        f"null::varchar as _malformed from {source}",
+        f"select {path} as _source_file, p.file_row_number + 1 as _source_line, {raw} from {source} "
+        f"where p.file_row_number + 1 in {_rejected_lines(table, path)}",
     )

@@ -73,8 +73,9 @@ def ingest(
     files = extracts.list_extract_files(extracts_dir) if files is None else files
     con = models.connect(work_db)
     try:
-        extracts.load_raw_tables(con, files)
+        rejected_queries = extracts.load_raw_tables(con, files)
         models.build_staging(con)
+        extracts.create_rejected_views(con, rejected_queries)
         con.execute("create or replace table input_files (table_name varchar, path varchar, sha256 varchar, "
                     "stamp bigint[])")
         if files:

@@ -5,67 +5,67 @@ with rejected as (
     select 'resellers' as table_name, checked.reseller_id, checked._source_file, checked._source_line,
         checked.reject_reason, raw._raw
     from int_resellers_validated as checked
-    inner join raw_resellers as raw using (_source_file, _source_line)
+    inner join raw_resellers_rejected as raw using (_source_file, _source_line)
     where checked.reject_reason is not null
     union all
     select 'groups' as table_name, checked.reseller_id, checked._source_file, checked._source_line,
         checked.reject_reason, raw._raw
     from int_groups_validated as checked
-    inner join raw_groups as raw using (_source_file, _source_line)
+    inner join raw_groups_rejected as raw using (_source_file, _source_line)
     where checked.reject_reason is not null
     union all
     select 'clients' as table_name, checked.reseller_id, checked._source_file, checked._source_line,
         checked.reject_reason, raw._raw
     from int_clients_validated as checked
-    inner join raw_clients as raw using (_source_file, _source_line)
+    inner join raw_clients_rejected as raw using (_source_file, _source_line)
     where checked.reject_reason is not null
     union all
     select 'billing_items' as table_name, checked.reseller_id, checked._source_file, checked._source_line,
         checked.reject_reason, raw._raw
     from int_billing_items_validated as checked
-    inner join raw_billing_items as raw using (_source_file, _source_line)
+    inner join raw_billing_items_rejected as raw using (_source_file, _source_line)
     where checked.reject_reason is not null
     union all
     select 'pricing' as table_name, checked.reseller_id, checked._source_file, checked._source_line,
         checked.reject_reason, raw._raw
     from int_pricing_validated as checked
-    inner join raw_pricing as raw using (_source_file, _source_line)
+    inner join raw_pricing_rejected as raw using (_source_file, _source_line)
     where checked.reject_reason is not null
     union all
     select 'usage_events' as table_name, checked.reseller_id, checked._source_file, checked._source_line,
         checked.reject_reason, raw._raw
     from int_usage_events_validated as checked
-    inner join raw_usage_events as raw using (_source_file, _source_line)
+    inner join raw_usage_events_rejected as raw using (_source_file, _source_line)
     where checked.reject_reason is not null
     union all
     select 'lead_price_levels' as table_name, checked.reseller_id, checked._source_file, checked._source_line,
         checked.reject_reason, raw._raw
     from int_lead_price_levels_validated as checked
-    inner join raw_lead_price_levels as raw using (_source_file, _source_line)
+    inner join raw_lead_price_levels_rejected as raw using (_source_file, _source_line)
     where checked.reject_reason is not null
     union all
     select 'lead_sales' as table_name, checked.reseller_id, checked._source_file, checked._source_line,
         checked.reject_reason, raw._raw
     from int_lead_sales_validated as checked
-    inner join raw_lead_sales as raw using (_source_file, _source_line)
+    inner join raw_lead_sales_rejected as raw using (_source_file, _source_line)
     where checked.reject_reason is not null
     union all
     select 'lead_returns' as table_name, checked.reseller_id, checked._source_file, checked._source_line,
         checked.reject_reason, raw._raw
     from int_lead_returns_validated as checked
-    inner join raw_lead_returns as raw using (_source_file, _source_line)
+    inner join raw_lead_returns_rejected as raw using (_source_file, _source_line)
     where checked.reject_reason is not null
     union all
     select 'manual_items' as table_name, checked.reseller_id, checked._source_file, checked._source_line,
         checked.reject_reason, raw._raw
     from int_manual_items_validated as checked
-    inner join raw_manual_items as raw using (_source_file, _source_line)
+    inner join raw_manual_items_rejected as raw using (_source_file, _source_line)
     where checked.reject_reason is not null
     union all
     select 'payments' as table_name, checked.reseller_id, checked._source_file, checked._source_line,
         checked.reject_reason, raw._raw
     from int_payments_validated as checked
-    inner join raw_payments as raw using (_source_file, _source_line)
+    inner join raw_payments_rejected as raw using (_source_file, _source_line)
     where checked.reject_reason is not null
 ),
 
