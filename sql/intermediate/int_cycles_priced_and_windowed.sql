@@ -63,11 +63,12 @@ priced as (
             'client ' || strftime(prices.client_row_effective_from, '%Y-%m-%d')
         ) as pricing_rows,
     from dated
-    asof left join prices
+    left join prices  -- the change point in force: a hash join, where an ASOF join sorted 3.5M cycles
         on prices.reseller_id = dated.reseller_id
         and prices.client_id = dated.client_id
         and prices.item_code = dated.item_code
         and dated.cycle_start >= prices.valid_from
+        and (dated.cycle_start < prices.valid_until or prices.valid_until is null)
 ),
 
 final as (

@@ -5,7 +5,8 @@
 -- not empty, else the group row's, else the account row's, else the default. enabled
 -- defaults to true when a row applies at any level. Resolved pricing only changes on an
 -- effective_from date of a row that applies to the client, so those dates are the only
--- ones resolved; a bill date takes the newest change point on or before it.
+-- ones resolved; a bill date takes the newest change point on or before it, i.e. the one
+-- with valid_from <= date < valid_until (the next change point; null for the last).
 with clients as (
     select reseller_id, client_id, group_id from int_clients_billable
 ),
@@ -90,7 +91,10 @@ matched as (
 ),
 
 final as (
-    select * from matched
+    select
+        *,
+        lead(valid_from) over (partition by reseller_id, client_id, item_code order by valid_from) as valid_until,
+    from matched
 )
 
 select * from final

@@ -9,7 +9,7 @@
 -- rejected. Keys are compared by a 64-bit hash first and exactly only among rows whose hash
 -- repeats, so the full-width comparison runs on a few suspects, not on every row.
 -- materialize: view (the validation reads it once: 10M events are not copied again)
-with staged as (
+with staged as not materialized (  -- read again by each use: a 100M-event CTE kept in memory does not fit a 2GB limit
     select
         * replace (
             coalesce(
@@ -22,10 +22,9 @@ with staged as (
     from stg_{table}
 ),
 
-repeated_key_hashes as (
+repeated_key_hashes as (  -- over every row (the keys alone are read); suspects keep the valid ones
     select _key_hash
     from staged
-    where reject_reason is null
     group by _key_hash
     having count(*) > 1
 ),
