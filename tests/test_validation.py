@@ -2,6 +2,7 @@
 makes the right suite fail; a failed fail suite publishes nothing."""
 
 import shutil
+from contextlib import contextmanager
 from datetime import date, datetime
 
 import pytest
@@ -49,37 +50,30 @@ CORRUPTIONS = {
 }
 
 
-@pytest.mark.parametrize("suite", sorted(CORRUPTIONS))
-def test_corrupting_a_table_fails_its_suite(sample, tmp_path, suite):
-    _, _, work = sample
+@contextmanager
+def _scratch(sample, tmp_path):
+    """A connection to a copy of the sample's work database."""
     scratch = tmp_path / "work.duckdb"
-    shutil.copy(work, scratch)
+    shutil.copy(sample[2], scratch)
     con = models.connect(scratch)
     try:
-        con.execute(CORRUPTIONS[suite])
-        report = validation.validate(con, None)
+        yield con
     finally:
         con.close()
-    assert suite in {f.suite for f in report.failures}, report.failures
 
 
 @pytest.mark.parametrize("suite", sorted(CORRUPTIONS))
-def test_narrowed_frames_reach_the_verdict_of_the_whole_frames(sample, tmp_path, monkeypatch, suite):
-    """With no sample rows at all, a frame holds only the rows that break an expectation:
-    every corruption still fails its suite with the same findings as on the whole frames."""
-    _, _, work = sample
-    scratch = tmp_path / "work.duckdb"
-    shutil.copy(work, scratch)
-    con = models.connect(scratch)
-    try:
+def test_corrupting_a_table_fails_its_suite_on_the_whole_and_the_narrowed_frames(sample, tmp_path, monkeypatch,
+                                                                                   suite):
+    """The corruption fails its suite; with no sample rows at all a frame holds only the rows
+    that break an expectation, and every suite reaches the same findings as on whole frames."""
+    with _scratch(sample, tmp_path) as con:
         con.execute(CORRUPTIONS[suite])
         monkeypatch.setattr(validation, "SAMPLE_ROWS", 10**9)
         whole = validation.validate(con, None)
         monkeypatch.setattr(validation, "SAMPLE_ROWS", 0)
         narrowed = validation.validate(con, None)
-    finally:
-        con.close()
-    assert suite in {f.suite for f in narrowed.failures}
+    assert suite in {f.suite for f in whole.failures}, whole.failures
     assert {(f.suite, f.expectation, f.column) for f in narrowed.failures} == {
         (f.suite, f.expectation, f.column) for f in whole.failures}
     assert {(f.suite, f.expectation, f.column) for f in narrowed.warnings} == {
@@ -87,19 +81,13 @@ def test_narrowed_frames_reach_the_verdict_of_the_whole_frames(sample, tmp_path,
 
 
 def test_a_frame_is_narrowed_to_its_breaking_rows_and_the_sample(sample, tmp_path, monkeypatch):
-    _, _, work = sample
-    scratch = tmp_path / "work.duckdb"
-    shutil.copy(work, scratch)
-    con = models.connect(scratch)
-    try:
+    with _scratch(sample, tmp_path) as con:
         lines = con.execute("select count(*) from invoice_lines").fetchone()[0]
         con.execute("update invoice_lines set amount = 123456 where line_no = 1 and invoice_id = "
                     "(select max(invoice_id) from invoice_lines)")  # above the warn suite's 100000
         monkeypatch.setattr(validation, "SAMPLE_ROWS", 3)
         frame = validation.check_frames(con)["invoice_lines"]
         report = validation.validate(con, None)
-    finally:
-        con.close()
     assert lines > 100
     assert len(frame) == 4 and list(frame["amount"]).count(123456) == 1
     assert [(f.suite, f.column) for f in report.warnings if f.suite.startswith("invoice_lines")] == [
