@@ -2,8 +2,9 @@
 
 Column names are fixed by the contract. Every column is read as text and typed in the
 staging models (sql/staging), so that a bad cell becomes a reject with a reason instead of
-failing the whole file; the event columns of a Parquet file that already holds them in a
-type every value of which is valid (TYPED_COLUMNS) are read as they are instead.
+failing the whole file; the event columns a Parquet file holds as numbers or timestamps
+(TYPED_COLUMNS) are read as they are instead, and only a value the contract does not
+allow goes through the text check.
 """
 
 import re

@@ -22,6 +22,7 @@ import duckdb
 
 from transforms import assets
 from transforms.contract import EXTRACT_TABLES
+from transforms.sqltext import literal
 
 SUITES_DIR = assets.EXPECTATIONS_DIR
 CHECKS_DIR = assets.SQL_DIR / "checks"
@@ -110,7 +111,8 @@ def _failing_rows(expectation: dict) -> str | None:
     if kind == "expect_column_values_to_be_unique":
         return f"{column} in (select {column} from check_frame group by all having count(*) > 1)"
     if kind == "expect_column_values_to_be_in_set":
-        values = ", ".join(_sql_value(v if isinstance(v, str) else _sql_value(v)) for v in kwargs["value_set"])
+        # compared as text (true -> 'true'): a value set may mix types, and a row too many is harmless
+        values = ", ".join(literal(v if isinstance(v, str) else _sql_value(v)) for v in kwargs["value_set"])
         return f"{column} is not null and cast({column} as varchar) not in ({values})"
     if kind == "expect_column_values_to_be_between":
         bounds = [f"{column} <= {_sql_value(kwargs['min_value'])}" if kwargs.get("min_value") is not None else "",
@@ -130,7 +132,7 @@ def _sql_value(value) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
+    return literal(str(value))
 
 
 def _quiet_gx():
