@@ -4,7 +4,9 @@ Every contract column arrives as trimmed text (empty = null) with `_source_file`
 `_source_line` and `_malformed` (the CSV parser's reason when a line could not be split
 into the header's columns). Typing and row checks happen in sql/staging. The few event
 columns a Parquet file may hold already typed (contract.TYPED_COLUMNS) arrive as they are in
-`_typed_<column>`, their text column null, so 10M events are not printed and parsed again.
+`_typed_<column>` (the text column then holds only a value the contract does not allow), so
+10M events are not printed and parsed again. `_raw`, the row as read, is built only for the
+rows validation rejects (`raw_<table>_rejected`).
 
 Line numbers: for CSV the physical line on which the record starts (header = line 1; a
 quoted value spanning lines moves every later record down by its line breaks); for Parquet
