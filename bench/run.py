@@ -36,6 +36,7 @@ import duckdb  # noqa: E402
 
 from transforms import pipeline  # noqa: E402
 from transforms.sample_data import write_sample  # noqa: E402
+from transforms.sqltext import literal, scan_path  # noqa: E402
 
 
 class _RssSampler(threading.Thread):
@@ -102,8 +103,9 @@ def _daily_extracts(extracts: Path, work: Path) -> Path:
     days = [row[0] for row in con.execute(
         "select distinct cast(occurred_at as date) from read_parquet($p) order by 1", {"p": source}).fetchall()]
     for day in days:
-        con.execute(f"copy (select * from read_parquet('{source}') where cast(occurred_at as date) = '{day}') "
-                    f"to '{daily / 'usage_events' / f'events-{day}.parquet'}' (format parquet)")
+        con.execute(f"copy (select * from read_parquet({literal(scan_path(source))}) "
+                    f"where cast(occurred_at as date) = '{day}') "
+                    f"to {literal(str(daily / 'usage_events' / f'events-{day}.parquet'))} (format parquet)")
     con.close()
     return daily
 
@@ -120,8 +122,8 @@ def _night_after_new_day_file(extracts: Path, work: Path, rows: list, events: in
     con = duckdb.connect()
     con.execute("set TimeZone = 'UTC'")
     con.execute(f"copy (select * replace ('N' || event_id as event_id, occurred_at + interval 30 day as occurred_at) "
-                f"from read_parquet('{daily / 'usage_events' / 'events-2026-09-13.parquet'}')) "
-                f"to '{new_file}' (format parquet)")
+                f"from read_parquet({literal(scan_path(daily / 'usage_events' / 'events-2026-09-13.parquet'))})) "
+                f"to {literal(str(new_file))} (format parquet)")
     con.close()
     _timed("night 2026-10-14 after one new day file (events as one file per day), --no-preview", events,
            lambda: pipeline.run_night(daily, warehouse, date(2026, 10, 14), datetime(2026, 10, 15, 2),
