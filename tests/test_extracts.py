@@ -7,7 +7,7 @@ import duckdb
 import pytest
 from helpers import R1, D, bill, client, lines, price, query, usage, write_extracts
 
-from transforms.extracts import ExtractError
+from transforms.extracts import ExtractError, list_extract_files, load_raw_tables
 from transforms.pipeline import run_period
 
 
@@ -53,6 +53,52 @@ def test_parquet_and_csv_files_of_a_table_are_read_together(tmp_path):
     assert lines(wh, "C1", "2026-10-01") == [("sms", "usage", D("12"), D("0.10"), D("1.20"))]
     assert query(wh, "select source_line, reason from rejects where source_file like '%more.parquet'") == [
         (2, "negative quantity")
+    ]
+
+
+def test_parquet_files_of_one_header_are_read_as_one_scan_and_keep_their_own_lines(tmp_path):
+    # Three day files with the same header (one scan; the folder's name holds glob and quote
+    # characters), one with text columns (a scan of its own): every reject names its own file
+    # and row, and a key repeated across files is a duplicate across scans too.
+    ex = _base(tmp_path / "ex [it's] *")
+    (ex / "usage_events").mkdir()
+    con = duckdb.connect()
+    days = {
+        "day-02.parquet": "('d2a', 2, 5), ('d2b', 2, -1)",
+        "day-03.parquet": "('d3a', 3, 6), ('d3b', 3, -2), ('d3c', 3, 1)",
+        "day-04.parquet": "('d3c', 3, 1)",  # the same event as day-03's third row: counted once
+    }
+    for name, rows in days.items():
+        con.execute(
+            "copy (select 'R1' as reseller_id, event_id, 'C1' as client_id, 'sms' as item_code, "
+            "make_timestamp(2026, 9, day, 10, 0, 0) as occurred_at, quantity::decimal(12, 3) as quantity "
+            f"from (values {rows}) t(event_id, day, quantity)) to $path (format parquet)",
+            {"path": str(ex / "usage_events" / name)},
+        )
+    con.execute(
+        "copy (select 'R1' as reseller_id, 't1' as event_id, 'C1' as client_id, 'sms' as item_code, "
+        "'2026-09-05T10:00:00Z' as occurred_at, 'lots' as quantity union all select 'R1', 't2', 'C1', 'sms', "
+        "'2026-09-05T10:00:00Z', '4') to $path (format parquet)",
+        {"path": str(ex / "usage_events" / "text.parquet")},
+    )
+    raw = duckdb.connect()
+    load_raw_tables(raw, list_extract_files(ex))
+    view = raw.execute("select sql from duckdb_views() where view_name = 'raw_usage_events'").fetchone()[0]
+    assert view.count("read_parquet(") == 2  # the three day files, and the text one
+    wh = tmp_path / "wh"
+    bill(ex, wh, "2026-10")
+    assert lines(wh, "C1", "2026-10-01") == [("sms", "usage", D("16"), D("0.10"), D("1.60"))]  # 5 + 6 + 1 + 4
+    rejects = query(wh, "select source_file, source_line, reason, raw from rejects order by all")
+    folder = ex.resolve() / "usage_events"
+    assert [(Path(file), line, reason) for file, line, reason, _ in rejects] == [
+        (folder / "day-02.parquet", 2, "negative quantity"),
+        (folder / "day-03.parquet", 2, "negative quantity"),
+        (folder / "text.parquet", 1, "quantity is not a number with at most 6 decimals"),
+    ]
+    assert '"event_id":"d3b"' in rejects[1][3] and '"quantity":"lots"' in rejects[2][3]
+    assert query(wh, "select r.rows_read, r.rows_used, r.rows_rejected, r.duplicates_collapsed "
+                     "from (select unnest(row_counts) as r from runs) where r.table_name = 'usage_events'") == [
+        (8, 4, 3, 1)
     ]
 
 

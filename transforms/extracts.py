@@ -84,20 +84,46 @@ def _sha256(path: Path) -> str:
 
 def load_raw_tables(con: duckdb.DuckDBPyConnection, files: list[ExtractFile]) -> dict[str, str]:
     """Create the view `raw_<table>` for every contract table (empty when it has no files).
-    Returns, per table, the query of `raw_<table>_rejected` (see `create_rejected_views`)."""
+    Returns, per table, the query of `raw_<table>_rejected` (see `create_rejected_views`).
+
+    The Parquet files of a table that share a header are read by one multi-file scan (a month
+    delivered as a file per day is one scan, not a union of thirty: faster, and within the
+    memory limit at 100M events); each CSV file is read on its own (its parser rejects and
+    physical line numbers are per file)."""
     rejected_queries = {}
     for name, table in EXTRACT_TABLES.items():
         rows, rejected = [], []
-        for index, f in enumerate(files):
-            if f.table == name:
-                file_rows, file_rejected = _file_selects(con, table, f, index)
-                rows.append(file_rows)
-                rejected.append(file_rejected)
+        for index, group in _scan_groups(con, [(i, f) for i, f in enumerate(files) if f.table == name]):
+            group_rows, group_rejected = _group_selects(con, table, group, index)
+            rows.append(group_rows)
+            rejected.append(group_rejected)
         rows.append(_empty_select(table))
         rejected.append(_EMPTY_REJECTED)
         con.execute(f"create or replace view raw_{name} as " + "\nunion all by name\n".join(rows))
         rejected_queries[name] = "\nunion all\n".join(rejected)
     return rejected_queries
+
+
+def _scan_groups(con, indexed: list[tuple[int, ExtractFile]]) -> list[tuple[int, list[ExtractFile]]]:
+    """The files of one table as scans: each CSV file alone; the Parquet files grouped by
+    their header (column names and types), in file order. Each scan keeps the index of its
+    first file (names its scratch tables)."""
+    groups: dict[object, tuple[int, list[ExtractFile]]] = {}
+    for index, f in indexed:
+        if f.path.suffix.lower() == ".csv":
+            groups[index] = (index, [f])
+        else:
+            groups.setdefault(tuple(_parquet_header(con, f).items()), (index, []))[1].append(f)
+    return list(groups.values())
+
+
+def _parquet_header(con, f: ExtractFile) -> dict[str, str]:
+    """A Parquet file's column names and their DuckDB types."""
+    try:
+        return {row[0]: row[1] for row in con.execute(
+            "describe select * from read_parquet($path)", {"path": scan_path(f.path)}).fetchall()}
+    except duckdb.Error as exc:
+        raise ExtractError(f"cannot read {f.path}: {one_line(exc)}") from exc
 
 
 def create_rejected_views(con: duckdb.DuckDBPyConnection, rejected_queries: dict[str, str]) -> None:
@@ -131,14 +157,15 @@ def _typed_nulls(table: ExtractTable) -> str:
                    if name == table.name)
 
 
-def _file_selects(con, table: ExtractTable, f: ExtractFile, index: int) -> tuple[str, str]:
-    """One file's rows for `raw_<table>`, and the `_raw` of its rejected rows."""
+def _group_selects(con, table: ExtractTable, group: list[ExtractFile], index: int) -> tuple[str, str]:
+    """One scan's rows for `raw_<table>`, and the `_raw` of its rejected rows."""
     try:
-        if f.path.suffix.lower() == ".csv":
-            return _csv_selects(con, table, f, index)
-        return _parquet_selects(con, table, f)
+        if group[0].path.suffix.lower() == ".csv":
+            return _csv_selects(con, table, group[0], index)
+        return _parquet_selects(con, table, group)
     except duckdb.Error as exc:
-        raise ExtractError(f"cannot read {f.path}: {one_line(exc)}") from exc
+        names = group[0].path if len(group) == 1 else f"{group[0].path} (or {len(group) - 1} more like it)"
+        raise ExtractError(f"cannot read {names}: {one_line(exc)}") from exc
 
 
 def _projection(table: ExtractTable, f: ExtractFile, header: dict[str, str], source: str) -> tuple[str, str]:
@@ -236,17 +263,17 @@ def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _parquet_selects(con, table: ExtractTable, f: ExtractFile) -> tuple[str, str]:
-    path = literal(str(f.path))
-    header = {
-        row[0]: row[1]
-        for row in con.execute("describe select * from read_parquet($path)", {"path": scan_path(f.path)}).fetchall()
-    }
-    projection, raw = _projection(table, f, header, "p")
-    source = f"read_parquet({literal(scan_path(f.path))}, file_row_number = true) as p"
+def _parquet_selects(con, table: ExtractTable, group: list[ExtractFile]) -> tuple[str, str]:
+    """Parquet files with one header, read by one scan; `filename` is the file's own path."""
+    header = _parquet_header(con, group[0])
+    projection, raw = _projection(table, group[0], header, "p")
+    paths = "[" + ", ".join(literal(scan_path(f.path)) for f in group) + "]"
+    source = f"read_parquet({paths}, filename = true, file_row_number = true) as p"
+    files = "(" + ", ".join(literal(str(f.path)) for f in group) + ")"
     return (
-        f"select {projection}, {path} as _source_file, p.file_row_number + 1 as _source_line, "
+        f"select {projection}, p.filename as _source_file, p.file_row_number + 1 as _source_line, "
         f"null::varchar as _malformed from {source}",
-        f"select {path} as _source_file, p.file_row_number + 1 as _source_line, {raw} from {source} "
-        f"where p.file_row_number + 1 in {_rejected_lines(table, path)}",
+        f"select p.filename as _source_file, p.file_row_number + 1 as _source_line, {raw} from {source} "
+        f"where (p.filename, p.file_row_number + 1) in (select (_source_file, _source_line) "
+        f"from int_{table.name}_validated where reject_reason is not null and _source_file in {files})",
     )
