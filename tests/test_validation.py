@@ -94,6 +94,27 @@ def test_a_frame_is_narrowed_to_its_breaking_rows_and_the_sample(sample, tmp_pat
         ("invoice_lines.warn", "amount")]
 
 
+def test_distinct_keys_are_counted_exactly_where_two_keys_share_a_hash(sample, tmp_path):
+    """Keys are counted by their 64-bit hash and exactly where a hash repeats: two different
+    events given one hash are still two keys (the suite passes); a key used twice is one."""
+    used = "select count(*) from int_usage_events_validated where reject_reason is null and not is_duplicate"
+    two_rows = ("(select rowid from int_usage_events_validated where reject_reason is null and not is_duplicate "
+                "order by _source_line limit 2)")
+    with _scratch(sample, tmp_path) as con:
+        rows = con.execute(used).fetchone()[0]
+        con.execute(f"update int_usage_events_validated set _key_hash = 42 where rowid in {two_rows}")
+        shared = validation.check_frames(con)["usage_events"]
+        shared_report = validation.validate(con, None)
+        con.execute("update int_usage_events_validated set reseller_id = 'R1', event_id = 'same' where _key_hash = 42")
+        repeated = validation.check_frames(con)["usage_events"]
+        repeated_report = validation.validate(con, None)
+    assert rows > 10_000
+    assert (shared["used_rows"][0], shared["distinct_keys"][0]) == (rows, rows)
+    assert "usage_events.fail" not in {f.suite for f in shared_report.failures}
+    assert (repeated["used_rows"][0], repeated["distinct_keys"][0]) == (rows, rows - 1)
+    assert [(f.suite, f.column) for f in repeated_report.failures] == [("usage_events.fail", "used_rows")]
+
+
 def test_a_failing_fail_suite_publishes_nothing(sample, tmp_path, monkeypatch):
     _, extracts, _ = sample
     wh = tmp_path / "wh"

@@ -2,17 +2,34 @@
 -- transforms/validation.py): a deterministic sample of at most 5,000 used rows, each with
 -- the table-wide count of used rows and of distinct keys, so GX checks values on the sample
 -- and key uniqueness on the whole table without moving it into pandas.
-with used as (
+with used as not materialized (  -- read once per use: a 100M-event table is not copied for the check
     select * exclude (_key_hash, _row_hash, _source_file, _source_line, is_duplicate, reject_reason),
         _key_hash,
     from int_{table}_validated
     where reject_reason is null and not is_duplicate
 ),
 
--- distinct keys by a grouping (it can spill to disk; count(distinct) over 100M keys cannot)
+-- keys counted by their 64-bit hash (a grouping can spill to disk; count(distinct) over 100M
+-- keys cannot), then exactly among the rows whose hash repeats: two different keys sharing
+-- a hash are two keys, not a broken uniqueness
+keyed as (
+    select _key_hash, count(*) as rows_with_key from used group by _key_hash
+),
+
+keys_sharing_a_hash as (
+    select count(*) - count(distinct _key_hash) as extra_keys
+    from (
+        select distinct used._key_hash, {key_columns}
+        from used
+        semi join keyed on keyed._key_hash = used._key_hash and keyed.rows_with_key > 1
+    ) as exact_keys
+),
+
 counts as (
-    select coalesce(sum(rows_with_key), 0)::bigint as used_rows, count(*) as distinct_keys
-    from (select count(*) as rows_with_key from used group by _key_hash) as keyed
+    select
+        coalesce(sum(keyed.rows_with_key), 0)::bigint as used_rows,
+        (count(*) + (select keys_sharing_a_hash.extra_keys from keys_sharing_a_hash))::bigint as distinct_keys,
+    from keyed
 )
 
 select sampled.* exclude (_key_hash), counts.*
