@@ -217,9 +217,14 @@ def test_billing_query_refuses_anything_but_reading_the_warehouse(billed, tmp_pa
 
 # --- defects 5 and 6: paths are data, data is printed as it is -------------------------------
 
-def test_a_warehouse_and_extracts_path_with_glob_characters_bill_and_rebill(tmp_path):
-    ex = write_extracts(tmp_path / "ex [2026]*?", _tenant("R1"))
-    wh = tmp_path / "wh [prod]*"
+@pytest.mark.parametrize("ex_name, wh_name", [
+    ("ex [2026]*?", "wh [prod]*"),
+    # folders named like partitions: their `key=value` is part of the path, never a column
+    ("client_id=ZZ/item_code=x/ex", "reseller_id=R9/period=1999-01/env=prod/wh"),
+])
+def test_a_warehouse_and_extracts_path_with_glob_characters_bill_and_rebill(tmp_path, ex_name, wh_name):
+    ex = write_extracts(tmp_path / ex_name, _tenant("R1"))
+    wh = tmp_path / wh_name
     bill(ex, wh, "2026-10")
     (ex / "usage_events" / "late [1].csv").write_text(
         "reseller_id,event_id,client_id,item_code,occurred_at,quantity\nR1,e2,K1,emails,2026-09-20T00:00:00Z,50\n")

@@ -24,7 +24,10 @@ from transforms.messages import one_line
 from transforms.sqltext import literal, scan_path
 
 # How every extract CSV is read: a header row, every column as text (typed in sql/staging).
-CSV_OPTIONS = "header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"'"
+# Never hive partitioning: a folder named like `client_id=X` above a file is part of its
+# path, not a column (DuckDB would otherwise put X into every row's client_id).
+CSV_OPTIONS = "header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"', hive_partitioning = false"
+PARQUET_OPTIONS = "hive_partitioning = false"
 
 
 def text_value(column: str) -> str:
@@ -121,7 +124,7 @@ def _parquet_header(con, f: ExtractFile) -> dict[str, str]:
     """A Parquet file's column names and their DuckDB types."""
     try:
         return {row[0]: row[1] for row in con.execute(
-            "describe select * from read_parquet($path)", {"path": scan_path(f.path)}).fetchall()}
+            f"describe select * from read_parquet($path, {PARQUET_OPTIONS})", {"path": scan_path(f.path)}).fetchall()}
     except duckdb.Error as exc:
         raise ExtractError(f"cannot read {f.path}: {one_line(exc)}") from exc
 
@@ -268,7 +271,7 @@ def _parquet_selects(con, table: ExtractTable, group: list[ExtractFile]) -> tupl
     header = _parquet_header(con, group[0])
     projection, raw = _projection(table, group[0], header, "p")
     paths = "[" + ", ".join(literal(scan_path(f.path)) for f in group) + "]"
-    source = f"read_parquet({paths}, filename = true, file_row_number = true) as p"
+    source = f"read_parquet({paths}, filename = true, file_row_number = true, {PARQUET_OPTIONS}) as p"
     files = "(" + ", ".join(literal(str(f.path)) for f in group) + ")"
     return (
         f"select {projection}, p.filename as _source_file, p.file_row_number + 1 as _source_line, "

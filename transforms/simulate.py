@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from transforms import assets, extracts, models, pipeline
+from transforms import assets, extracts, models, pipeline, warehouse
 from transforms.contract import EXTRACT_TABLES
 from transforms.sqltext import literal, scan_path
 
@@ -105,7 +105,7 @@ def _read_text(path: Path) -> str:
     """A pricing file's rows as text, as ingest reads them (CSV: every column as text)."""
     if path.suffix.lower() == ".csv":
         return f"select * from read_csv({literal(scan_path(path))}, {extracts.CSV_OPTIONS}, ignore_errors = true)"
-    return f"select * from read_parquet({literal(scan_path(path))})"
+    return f"select * from read_parquet({literal(scan_path(path))}, {extracts.PARQUET_OPTIONS})"
 
 
 def _key(column: str, relation: str = "") -> str:
@@ -123,9 +123,9 @@ def _compare(root: Path, period: str, proposed_sources: list[str]) -> Comparison
         for side in ("baseline", "simulated"):
             for table in ("invoices", "invoice_lines"):
                 files = [scan_path(p) for p in sorted((root / side / table).glob("*/*/*.parquet"))]
-                empty = f"select * from read_parquet({literal(scan_path(root / side / '_schemas' / f'{table}.parquet'))})"
-                source = ("read_parquet($files, hive_partitioning = true, hive_types_autocast = false, "
-                          "union_by_name = true)") if files else f"({empty})"
+                schema = literal(scan_path(root / side / "_schemas" / f"{table}.parquet"))
+                empty = f"select * from read_parquet({schema}, hive_partitioning = false)"
+                source = f"({warehouse.read_partitions('$files', table)})" if files else f"({empty})"
                 con.execute(f"create table {side}_{table} as select * from {source}", {"files": files} if files else {})
         con.execute("create table simulation_lines as "
                     + (assets.SQL_DIR / "reports" / "simulation_lines.sql").read_text(), {"period": period})

@@ -214,6 +214,21 @@ def _short(error: BaseException) -> str:
     return one_line(error, 200, empty=type(error).__name__)
 
 
+BY_PERIOD_ONLY = ("rejects", "runs", "charge_attempts")  # `period=<P>/` folders only
+
+
+def read_partitions(files: str, table: str) -> str:
+    """A query over `files` (a SQL list or glob of one table's partition files) with the
+    partition columns taken from each file's own last folders. Never DuckDB's hive
+    partitioning: it reads every `key=value` folder of the whole path, so a warehouse kept
+    under `/srv/period=2026/` or `/data/client_id=X/` would put those values into the rows."""
+    partitions = ["regexp_extract(filename, '/period=([^/]*)/[^/]*$', 1) as period"]
+    if table not in BY_PERIOD_ONLY:
+        partitions.append("regexp_extract(filename, '/reseller_id=([^/]*)/period=[^/]*/[^/]*$', 1) as reseller_id")
+    return (f"select * exclude (filename), {', '.join(partitions)} from read_parquet({files}, "
+            "hive_partitioning = false, filename = true, union_by_name = true)")
+
+
 def _partition_files(warehouse: Path, table: str, period: str) -> list[Path]:
     if table == "charge_attempts":  # one file per attempt event, by period only
         return sorted((warehouse / table).glob(f"period={period}/*.parquet"))
@@ -233,11 +248,8 @@ def load_prior(
         files = [scan_path(p) for p in _partition_files(warehouse, source, "*" if table in WHOLE_HISTORY else period)]
         if files:
             names = ", ".join(columns)
-            con.execute(
-                f"insert into prior_{table} by name select {names} "
-                "from read_parquet($files, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)",
-                {"files": files},
-            )
+            con.execute(f"insert into prior_{table} by name select {names} from ({read_partitions('$files', source)})",
+                        {"files": files})
     if tables is None:
         _load_prior_row_counts(con, warehouse, period)
 
@@ -368,13 +380,11 @@ def refresh_views(warehouse: Path) -> None:
     try:
         for table in TABLES:
             if any((warehouse / table).rglob("*.parquet")):
-                source = literal(scan_path((warehouse / table).resolve(), "/**/*.parquet"))
-            else:
-                source = literal(scan_path((warehouse / SCHEMAS / f"{table}.parquet").resolve()))
-            con.execute(
-                f"create view {table} as select * from read_parquet({source}, hive_partitioning = true, "
-                "hive_types_autocast = false, union_by_name = true)"
-            )
+                rows = read_partitions(literal(scan_path((warehouse / table).resolve(), "/**/*.parquet")), table)
+            else:  # the zero-row schema file holds the partition columns itself
+                schema = literal(scan_path((warehouse / SCHEMAS / f"{table}.parquet").resolve()))
+                rows = f"select * from read_parquet({schema}, hive_partitioning = false)"
+            con.execute(f"create view {table} as {rows}")
         for view in DERIVED_VIEWS:
             con.execute(f"create view {view} as {(SQL_DIR / 'views' / f'{view}.sql').read_text()}")
         catalogue.set_comments(con)
