@@ -71,7 +71,8 @@ def test_parquet_files_of_one_header_are_read_as_one_scan_and_keep_their_own_lin
     for name, rows in days.items():
         con.execute(
             "copy (select 'R1' as reseller_id, event_id, 'C1' as client_id, 'sms' as item_code, "
-            "make_timestamp(2026, 9, day, 10, 0, 0) as occurred_at, quantity::decimal(12, 3) as quantity "
+            "make_timestamp(2026, 9, day, 10, 0, 0) as occurred_at, quantity::decimal(12, 3) as quantity, "
+            "'export.csv' as filename "  # a column the contract does not name: ignored, whatever its name
             f"from (values {rows}) t(event_id, day, quantity)) to $path (format parquet)",
             {"path": str(ex / "usage_events" / name)},
         )

@@ -267,16 +267,17 @@ def _identifier(name: str) -> str:
 
 
 def _parquet_selects(con, table: ExtractTable, group: list[ExtractFile]) -> tuple[str, str]:
-    """Parquet files with one header, read by one scan; `filename` is the file's own path."""
+    """Parquet files with one header, read by one scan that names each row's file."""
     header = _parquet_header(con, group[0])
     projection, raw = _projection(table, group[0], header, "p")
     paths = "[" + ", ".join(literal(scan_path(f.path)) for f in group) + "]"
-    source = f"read_parquet({paths}, filename = true, file_row_number = true, {PARQUET_OPTIONS}) as p"
+    # the path under a name of its own: an extract may carry a column called `filename`
+    source = f"read_parquet({paths}, filename = '_extract_file', file_row_number = true, {PARQUET_OPTIONS}) as p"
     files = "(" + ", ".join(literal(str(f.path)) for f in group) + ")"
     return (
-        f"select {projection}, p.filename as _source_file, p.file_row_number + 1 as _source_line, "
+        f"select {projection}, p._extract_file as _source_file, p.file_row_number + 1 as _source_line, "
         f"null::varchar as _malformed from {source}",
-        f"select p.filename as _source_file, p.file_row_number + 1 as _source_line, {raw} from {source} "
-        f"where (p.filename, p.file_row_number + 1) in (select (_source_file, _source_line) "
+        f"select p._extract_file as _source_file, p.file_row_number + 1 as _source_line, {raw} from {source} "
+        f"where (p._extract_file, p.file_row_number + 1) in (select (_source_file, _source_line) "
         f"from int_{table.name}_validated where reject_reason is not null and _source_file in {files})",
     )
