@@ -269,6 +269,9 @@ def _identifier(name: str) -> str:
 def _parquet_selects(con, table: ExtractTable, group: list[ExtractFile]) -> tuple[str, str]:
     """Parquet files with one header, read by one scan that names each row's file."""
     header = _parquet_header(con, group[0])
+    if "file_row_number" in header:  # DuckDB's row number cannot be given another name
+        raise ExtractError(f"{group[0].path}: a column named file_row_number cannot be read (ingest numbers "
+                           "the rows of a Parquet file under that name); rename or drop it")
     projection, raw = _projection(table, group[0], header, "p")
     paths = "[" + ", ".join(literal(scan_path(f.path)) for f in group) + "]"
     # the path under a name of its own: an extract may carry a column called `filename`
