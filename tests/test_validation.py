@@ -115,6 +115,24 @@ def test_distinct_keys_are_counted_exactly_where_two_keys_share_a_hash(sample, t
     assert [(f.suite, f.column) for f in repeated_report.failures] == [("usage_events.fail", "used_rows")]
 
 
+def test_the_event_check_frame_is_the_same_whatever_order_the_events_are_stored_in(sample, tmp_path):
+    """int_usage_events_validated is written in any row order (graph directive
+    insertion_order: free): its check frame, sample included, must not depend on it."""
+    with _scratch(sample, tmp_path) as con:
+        before = validation.check_frames(con)["usage_events"]
+        con.execute("create or replace table int_usage_events_validated as "
+                    "select * from int_usage_events_validated order by hash(_source_line, 'shuffled')")
+        after = validation.check_frames(con)["usage_events"]
+    assert len(before) == 5000
+    assert before.equals(after)
+
+
+def test_only_the_validated_events_may_be_written_in_any_order():
+    from transforms import graph
+
+    assert [m.name for m in graph.models().values() if not m.keeps_insertion_order] == ["int_usage_events_validated"]
+
+
 def test_a_failing_fail_suite_publishes_nothing(sample, tmp_path, monkeypatch):
     _, extracts, _ = sample
     wh = tmp_path / "wh"

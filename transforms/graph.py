@@ -11,7 +11,10 @@ A model's header may say, on a comment line of its own:
   its own name carries (int_<table>_deduplicated, int_<table>_validated);
 - `-- materialize: view`: built as a view (one reader computes it in its own query);
 - `-- parameters: key=value`: default values of `{key}` placeholders (the ledger's source);
-- `-- stage: preview`: built by the preview only.
+- `-- stage: preview`: built by the preview only;
+- `-- insertion_order: free`: its table may be written in any row order (DuckDB then need not
+  hold rows back to keep their order: the difference between fitting a memory limit and not
+  for a month of events); only for a table read by joins and order-free aggregates alone.
 A model's stage is otherwise derived: `billing` when it reads the run's parameters or the
 warehouse (directly or through another model), else `ingest`.
 """
@@ -28,7 +31,7 @@ from transforms import assets
 from transforms.contract import EXTRACT_TABLES
 
 LAYERS = ("staging", "intermediate", "marts")
-_DIRECTIVE = re.compile(r"^--\s*(template|materialize|parameters|stage):\s*([^\s(]+(?:\s*,\s*[^\s(]+)*)", re.M)
+_DIRECTIVE = re.compile(r"^--\s*(template|materialize|parameters|stage|insertion_order):\s*([^\s(]+(?:\s*,\s*[^\s(]+)*)", re.M)
 _INSTANCE = re.compile(r"^int_(?P<table>.+)_(deduplicated|validated)$")
 
 
@@ -40,6 +43,7 @@ class Model:
     defaults: dict = field(default_factory=dict)
     materialize: str = "table"
     declared_stage: str | None = None
+    keeps_insertion_order: bool = True
 
     def render(self, **parameters: str) -> str:
         return self.template.format(**(self.defaults | parameters)) if self.defaults or parameters else self.template
@@ -71,7 +75,7 @@ def models() -> dict[str, Model]:
             directives = _directives(template_text) | directives
             text = _fill(template_text, name)
         found[name] = Model(name, path.parent.name, text, defaults, directives.get("materialize", "table"),
-                            directives.get("stage"))
+                            directives.get("stage"), directives.get("insertion_order") != "free")
     return found
 
 

@@ -74,13 +74,14 @@ def check_frames(con: duckdb.DuckDBPyConnection) -> dict:
             frames[path.stem] = _narrowed(con, path.stem, path.read_text())
     template = (CHECKS_DIR / "extract_table.sql").read_text()
     for table in EXTRACT_TABLES:
-        frames[table] = con.execute(template.format(table=table, key_columns=_key_columns(table))).df()
+        frames[table] = con.execute(template.format(
+            table=table, key_columns=_key_columns(table, 'used'), sampled_key_columns=_key_columns(table, 'sampled'))).df()
     return frames
 
 
-def _key_columns(table: str) -> str:
-    """An extract table's key columns, as the rows of its check frame name them."""
-    return ", ".join(f"used.{_quoted(column)}" for column in EXTRACT_TABLES[table].key)
+def _key_columns(table: str, relation: str) -> str:
+    """An extract table's key columns, qualified by a relation of its check frame's query."""
+    return ", ".join(f"{relation}.{_quoted(column)}" for column in EXTRACT_TABLES[table].key)
 
 
 def _narrowed(con: duckdb.DuckDBPyConnection, table: str, check_sql: str):

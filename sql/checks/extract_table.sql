@@ -1,5 +1,5 @@
 -- check frame template for an extract table's suites (built per table by
--- transforms/validation.py): a deterministic sample of at most 5,000 used rows, each with
+-- transforms/validation.py): a fixed sample of at most 5,000 used rows, each with
 -- the table-wide count of used rows and of distinct keys, so GX checks values on the sample
 -- and key uniqueness on the whole table without moving it into pandas.
 with used as not materialized (  -- read once per use: a 100M-event table is not copied for the check
@@ -32,6 +32,9 @@ counts as (
     from keyed
 )
 
+-- the sample: the 5,000 used rows of smallest key hash (the same rows whatever order the
+-- table holds them in, unlike a seeded reservoir sample over several threads)
 select sampled.* exclude (_key_hash), counts.*
-from (select * from used using sample 5000 rows (reservoir, 7)) as sampled
+from (select * from used order by _key_hash, {key_columns} limit 5000) as sampled
 cross join counts
+order by sampled._key_hash, {sampled_key_columns}
