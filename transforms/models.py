@@ -67,14 +67,13 @@ def build_model(con: duckdb.DuckDBPyConnection, name: str, **parameters: str) ->
     declared defaults (the ledger built from a charge batch's entries)."""
     model = graph.models()[name]
     sql = model.render(**parameters) if parameters else model.sql
-    if model.keeps_insertion_order:
-        con.execute(f"create or replace {model.materialize} {name} as {sql}")
-        return
-    con.execute("set preserve_insertion_order = false")
+    if not model.keeps_insertion_order:
+        con.execute("set preserve_insertion_order = false")
     try:
         con.execute(f"create or replace {model.materialize} {name} as {sql}")
     finally:
-        con.execute("reset preserve_insertion_order")
+        if not model.keeps_insertion_order:
+            con.execute("reset preserve_insertion_order")
 
 
 def build_ledger(con: duckdb.DuckDBPyConnection, proposed: str) -> None:
