@@ -96,8 +96,8 @@ def load_raw_tables(con: duckdb.DuckDBPyConnection, files: list[ExtractFile]) ->
     rejected_queries = {}
     for name, table in EXTRACT_TABLES.items():
         rows, rejected = [], []
-        for index, group in _scan_groups(con, [(i, f) for i, f in enumerate(files) if f.table == name]):
-            group_rows, group_rejected = _group_selects(con, table, group, index)
+        for index, group, header in _scan_groups(con, [(i, f) for i, f in enumerate(files) if f.table == name]):
+            group_rows, group_rejected = _group_selects(con, table, group, header, index)
             rows.append(group_rows)
             rejected.append(group_rejected)
         rows.append(_empty_select(table))
@@ -107,16 +107,19 @@ def load_raw_tables(con: duckdb.DuckDBPyConnection, files: list[ExtractFile]) ->
     return rejected_queries
 
 
-def _scan_groups(con, indexed: list[tuple[int, ExtractFile]]) -> list[tuple[int, list[ExtractFile]]]:
+def _scan_groups(
+    con, indexed: list[tuple[int, ExtractFile]],
+) -> list[tuple[int, list[ExtractFile], dict[str, str] | None]]:
     """The files of one table as scans: each CSV file alone; the Parquet files grouped by
-    their header (column names and types), in file order. Each scan keeps the index of its
-    first file (names its scratch tables)."""
-    groups: dict[object, tuple[int, list[ExtractFile]]] = {}
+    their header (column names and types, given with the group), in file order. Each scan
+    keeps the index of its first file (names its scratch tables)."""
+    groups: dict[object, tuple[int, list[ExtractFile], dict[str, str] | None]] = {}
     for index, f in indexed:
         if f.path.suffix.lower() == ".csv":
-            groups[index] = (index, [f])
+            groups[index] = (index, [f], None)
         else:
-            groups.setdefault(tuple(_parquet_header(con, f).items()), (index, []))[1].append(f)
+            header = _parquet_header(con, f)
+            groups.setdefault(tuple(header.items()), (index, [], header))[1].append(f)
     return list(groups.values())
 
 
@@ -160,12 +163,14 @@ def _typed_nulls(table: ExtractTable) -> str:
                    if name == table.name)
 
 
-def _group_selects(con, table: ExtractTable, group: list[ExtractFile], index: int) -> tuple[str, str]:
+def _group_selects(
+    con, table: ExtractTable, group: list[ExtractFile], header: dict[str, str] | None, index: int,
+) -> tuple[str, str]:
     """One scan's rows for `raw_<table>`, and the `_raw` of its rejected rows."""
     try:
-        if group[0].path.suffix.lower() == ".csv":
+        if header is None:
             return _csv_selects(con, table, group[0], index)
-        return _parquet_selects(con, table, group)
+        return _parquet_selects(table, group, header)
     except duckdb.Error as exc:
         names = group[0].path if len(group) == 1 else f"{group[0].path} (or {len(group) - 1} more like it)"
         raise ExtractError(f"cannot read {names}: {one_line(exc)}") from exc
@@ -266,9 +271,8 @@ def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _parquet_selects(con, table: ExtractTable, group: list[ExtractFile]) -> tuple[str, str]:
+def _parquet_selects(table: ExtractTable, group: list[ExtractFile], header: dict[str, str]) -> tuple[str, str]:
     """Parquet files with one header, read by one scan that names each row's file."""
-    header = _parquet_header(con, group[0])
     if "file_row_number" in header:  # DuckDB's row number cannot be given another name
         raise ExtractError(f"{group[0].path}: a column named file_row_number cannot be read (ingest numbers "
                            "the rows of a Parquet file under that name); rename or drop it")

@@ -230,7 +230,7 @@ def read_partitions(files: str, table: str) -> str:
 
 
 def _partition_files(warehouse: Path, table: str, period: str) -> list[Path]:
-    if table == "charge_attempts":  # one file per attempt event, by period only
+    if table in BY_PERIOD_ONLY:  # charge_attempts: one file per attempt event, by period only
         return sorted((warehouse / table).glob(f"period={period}/*.parquet"))
     return sorted((warehouse / table).glob(f"reseller_id=*/period={period}/*.parquet"))
 
