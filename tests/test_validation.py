@@ -108,11 +108,17 @@ def test_distinct_keys_are_counted_exactly_where_two_keys_share_a_hash(sample, t
         con.execute("update int_usage_events_validated set reseller_id = 'R1', event_id = 'same' where _key_hash = 42")
         repeated = validation.check_frames(con)["usage_events"]
         repeated_report = validation.validate(con, None)
+        third_row = ("(select rowid from int_usage_events_validated where reject_reason is null "
+                     "and not is_duplicate and _key_hash <> 42 order by _source_line limit 1)")
+        con.execute(f"update int_usage_events_validated set _key_hash = 42 where rowid in {third_row}")
+        three_rows_two_keys = validation.check_frames(con)["usage_events"]
     assert rows > 10_000
     assert (shared["used_rows"][0], shared["distinct_keys"][0]) == (rows, rows)
     assert "usage_events.fail" not in {f.suite for f in shared_report.failures}
     assert (repeated["used_rows"][0], repeated["distinct_keys"][0]) == (rows, rows - 1)
     assert [(f.suite, f.column) for f in repeated_report.failures] == [("usage_events.fail", "used_rows")]
+    # a hash on three rows: two hold key (R1, same), the third its own key: two keys
+    assert (three_rows_two_keys["used_rows"][0], three_rows_two_keys["distinct_keys"][0]) == (rows, rows - 1)
 
 
 def test_the_event_check_frame_is_the_same_whatever_order_the_events_are_stored_in(sample, tmp_path):

@@ -9,11 +9,15 @@ with used as not materialized (  -- read once per use: a 100M-event table is not
     where reject_reason is null and not is_duplicate
 ),
 
--- keys counted by their 64-bit hash (a grouping can spill to disk; count(distinct) over 100M
--- keys cannot), then exactly among the rows whose hash repeats: two different keys sharing
--- a hash are two keys, not a broken uniqueness
-keyed as (
-    select _key_hash, count(*) as rows_with_key from used group by _key_hash
+-- keys counted by their 64-bit hash, then exactly among the rows whose hash repeats: two
+-- different keys sharing a hash are two keys, not a broken uniqueness. Rows are numbered
+-- within their hash in a window, which spills to disk in order (grouping 100M hashes at a
+-- 2GB limit can fail to allocate; count(distinct) cannot spill); only the rows after the
+-- first of their hash come out of it.
+rows_repeating_a_hash as (
+    select _key_hash
+    from (select _key_hash, row_number() over (partition by _key_hash) as nth_row from used)
+    where nth_row > 1
 ),
 
 keys_sharing_a_hash as (
@@ -21,15 +25,16 @@ keys_sharing_a_hash as (
     from (
         select distinct used._key_hash, {key_columns}
         from used
-        semi join keyed on keyed._key_hash = used._key_hash and keyed.rows_with_key > 1
+        semi join rows_repeating_a_hash using (_key_hash)
     ) as exact_keys
 ),
 
 counts as (
     select
-        coalesce(sum(keyed.rows_with_key), 0)::bigint as used_rows,
-        (count(*) + (select keys_sharing_a_hash.extra_keys from keys_sharing_a_hash))::bigint as distinct_keys,
-    from keyed
+        used_rows,
+        used_rows - (select count(*) from rows_repeating_a_hash)
+        + (select keys_sharing_a_hash.extra_keys from keys_sharing_a_hash) as distinct_keys,
+    from (select count(*)::bigint as used_rows from used)
 )
 
 -- the sample: the 5,000 used rows of smallest key hash (the same rows whatever order the
