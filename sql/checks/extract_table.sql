@@ -16,7 +16,7 @@ with used as not materialized (  -- read once per use: a 100M-event table is not
 -- first of their hash come out of it.
 rows_repeating_a_hash as (
     select _key_hash
-    from (select _key_hash, row_number() over (partition by _key_hash) as nth_row from used)
+    from (select _key_hash, row_number() over (partition by _key_hash) as nth_row from used) as numbered
     where nth_row > 1
 ),
 
@@ -34,7 +34,7 @@ counts as (
         used_rows,
         used_rows - (select count(*) from rows_repeating_a_hash)
         + (select keys_sharing_a_hash.extra_keys from keys_sharing_a_hash) as distinct_keys,
-    from (select count(*)::bigint as used_rows from used)
+    from (select count(*)::bigint as used_rows from used) as used_count
 )
 
 -- the sample: the 5,000 used rows of smallest key hash (the same rows whatever order the

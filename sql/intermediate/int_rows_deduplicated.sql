@@ -28,7 +28,7 @@ with staged as not materialized (  -- read again by each use: a 100M-event CTE k
 -- rewritten by DuckDB into that grouping.
 repeated_key_hashes as (
     select _key_hash
-    from (select _key_hash, row_number() over (partition by _key_hash) as nth_row from staged)
+    from (select _key_hash, row_number() over (partition by _key_hash) as nth_row from staged) as numbered
     where nth_row = 2
 ),
 
