@@ -45,6 +45,10 @@ split as (
         client_id,
         item_code,
         cycle_no,
+        aggregation,
+        quantity,
+        trial_units,
+        event_count,
         is_enabled,
         has_full_history,
         bonus_units,
@@ -148,10 +152,10 @@ pool as (
 final as (
     select
         priced.*,
-        rolled.aggregation,
-        rolled.quantity,
-        rolled.trial_units,
-        rolled.event_count,
+        split.aggregation,
+        split.quantity,
+        split.trial_units,
+        split.event_count,
         split.blocked_units,
         split.included_units_used,
         case when split.is_enabled then coalesce(pool.bonus_available, split.bonus_units) else 0 end
@@ -159,7 +163,6 @@ final as (
         coalesce(pool.bonus_units_used, 0) as bonus_units_used,
         split.excess_units - coalesce(pool.bonus_units_used, 0) as billable_units,
     from priced
-    inner join rolled using (reseller_id, client_id, item_code, cycle_no)
     inner join split using (reseller_id, client_id, item_code, cycle_no)
     left join pool using (reseller_id, client_id, item_code, cycle_no)
 )
