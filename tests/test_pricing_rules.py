@@ -89,3 +89,30 @@ def test_a_row_effective_after_the_window_start_enables_nothing_before_it(tmp_pa
     wh = _bill(tmp_path, [price("sms", effective_from="2026-09-15", metered=True, unit_fee="0.10")],
                [usage("a", "C1", "sms", "2026-09-20T00:00:00Z", 10)], periods=("2026-10", "2026-11"))
     assert lines(wh, "C1", "2026-10-01") == []
+
+
+def test_each_level_applies_the_row_whose_span_holds_the_change_point(tmp_path):
+    # sms account rows 01-01 (0.10), 08-01 (0.20), 11-01 (0.40); a client row from 09-15 sets
+    # included_units 5 only; click_to_call's account rows change on 09-10, which must not end
+    # the sms 08-01 row's span. The window [09-01, 10-01) is priced on 09-01 (sms 0.20, no
+    # client row; click_to_call 1.00), [10-01, 11-01) on 10-01, i.e. on the 09-15 change
+    # point: sms 0.20 (the 08-01 row, not 01-01's or 11-01's) with 5 included, click_to_call 3.00.
+    wh = _bill(tmp_path, [
+        price("sms", metered=True, unit_fee="0.10"),
+        price("sms", effective_from="2026-08-01", metered=True, unit_fee="0.20"),
+        price("sms", effective_from="2026-11-01", metered=True, unit_fee="0.40"),
+        price("sms", level="client", client_id="C1", effective_from="2026-09-15", included_units=5),
+        price("click_to_call", metered=True, unit_fee="1.00"),
+        price("click_to_call", effective_from="2026-09-10", metered=True, unit_fee="3.00"),
+    ], [
+        usage("a", "C1", "sms", "2026-09-20T00:00:00Z", 10),
+        usage("b", "C1", "click_to_call", "2026-09-05T00:00:00Z", 1),
+        usage("c", "C1", "sms", "2026-10-20T00:00:00Z", 10),
+        usage("d", "C1", "click_to_call", "2026-10-05T00:00:00Z", 10),
+    ], periods=("2026-10", "2026-11"))
+    assert lines(wh, "C1", "2026-10-01", "sms") == [("sms", "usage", D("10"), D("0.20"), D("2.00"))]
+    assert lines(wh, "C1", "2026-10-01", "click_to_call") == [
+        ("click_to_call", "usage", D("1"), D("1.00"), D("1.00"))]
+    assert lines(wh, "C1", "2026-11-01", "sms") == [("sms", "usage", D("5"), D("0.20"), D("1.00"))]
+    assert lines(wh, "C1", "2026-11-01", "click_to_call") == [
+        ("click_to_call", "usage", D("10"), D("3.00"), D("30.00"))]
