@@ -13,31 +13,21 @@ with clients as (
     select reseller_id, client_id, group_id from int_clients_billable
 ),
 
+-- each valid row with the date the next row of its key (the extract key without
+-- effective_from: one level, its group or client, one item) takes over; null for the last
 pricing as (
-    select * from int_pricing_validated where reject_reason is null and not is_duplicate
+    select
+        *,
+        lead(effective_from) over (
+            partition by reseller_id, level, group_id, client_id, item_code order by effective_from
+        ) as effective_until,
+    from int_pricing_validated
+    where reject_reason is null and not is_duplicate
 ),
 
--- each level's rows with the date the next row of the same key takes over (null: the last)
-account_rows as (
-    select *,
-        lead(effective_from) over (partition by reseller_id, item_code order by effective_from)
-            as effective_until,
-    from pricing where level = 'account'
-),
-
-group_rows as (
-    select *,
-        lead(effective_from) over (partition by reseller_id, group_id, item_code order by effective_from)
-            as effective_until,
-    from pricing where level = 'group'
-),
-
-client_rows as (
-    select *,
-        lead(effective_from) over (partition by reseller_id, client_id, item_code order by effective_from)
-            as effective_until,
-    from pricing where level = 'client'
-),
+account_rows as (select * from pricing where level = 'account'),
+group_rows as (select * from pricing where level = 'group'),
+client_rows as (select * from pricing where level = 'client'),
 
 change_points as (
     select clients.reseller_id, clients.client_id, clients.group_id, account_rows.item_code,
