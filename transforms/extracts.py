@@ -6,7 +6,11 @@ into the header's columns). Typing and row checks happen in sql/staging. The few
 columns a Parquet file may hold already typed (contract.TYPED_COLUMNS) arrive as they are in
 `_typed_<column>` (the text column then holds only a value the contract does not allow), so
 10M events are not printed and parsed again. `_raw`, the row as read, is built only for the
-rows validation rejects (`raw_<table>_rejected`).
+rows validation rejects (`raw_<table>_rejected`, a table kept after ingest).
+
+A CSV file is parsed once into a temporary table of the ingest connection (its record order
+is its rowid): writing 10M rows into the work database file cost more than parsing them,
+and only ingest reads them.
 
 Line numbers: for CSV the physical line on which the record starts (header = line 1; a
 quoted value spanning lines moves every later record down by its line breaks); for Parquet
@@ -87,7 +91,7 @@ def _sha256(path: Path) -> str:
 
 def load_raw_tables(con: duckdb.DuckDBPyConnection, files: list[ExtractFile]) -> dict[str, str]:
     """Create the view `raw_<table>` for every contract table (empty when it has no files).
-    Returns, per table, the query of `raw_<table>_rejected` (see `create_rejected_views`).
+    Returns, per table, the query of `raw_<table>_rejected` (see `create_rejected_tables`).
 
     The Parquet files of a table that share a header are read by one multi-file scan (a month
     delivered as a file per day is one scan, not a union of thirty: faster, and within the
@@ -132,12 +136,13 @@ def _parquet_header(con, f: ExtractFile) -> dict[str, str]:
         raise ExtractError(f"cannot read {f.path}: {one_line(exc)}") from exc
 
 
-def create_rejected_views(con: duckdb.DuckDBPyConnection, rejected_queries: dict[str, str]) -> None:
-    """After int_<table>_validated is built: `raw_<table>_rejected`, the row as read (`_raw`)
-    of each input row it rejects, by file and line, for the rejects mart. Built from the files
-    for those rows only: a million-row file's other rows are never turned into JSON."""
+def create_rejected_tables(con: duckdb.DuckDBPyConnection, rejected_queries: dict[str, str]) -> None:
+    """After int_<table>_validated is built: the table `raw_<table>_rejected`, the row as read
+    (`_raw`) of each input row it rejects, by file and line, for the rejects mart (built in a
+    later stage, when a CSV file's temporary table is gone). Built from the files for those
+    rows only: a million-row file's other rows are never turned into JSON."""
     for name, query in rejected_queries.items():
-        con.execute(f"create or replace view raw_{name}_rejected as {query}")
+        con.execute(f"create or replace table raw_{name}_rejected as {query}")
 
 
 _EMPTY_REJECTED = "select null::varchar as _source_file, null::bigint as _source_line, null::varchar as _raw where false"
@@ -204,10 +209,11 @@ def _projection(table: ExtractTable, f: ExtractFile, header: dict[str, str], sou
 
 def _csv_selects(con, table: ExtractTable, f: ExtractFile, index: int) -> tuple[str, str]:
     """Materialise one CSV file (rowid = record order), its parser rejects and, when a quoted
-    value spans lines, each record's physical line."""
+    value spans lines, each record's physical line, as temporary tables (see the module's
+    docstring)."""
     data, rejects, scans = f"csv_{index}", f"csv_{index}_rejects", f"csv_{index}_scans"
     con.execute(
-        f"create or replace table {data} as select * from read_csv($path, {CSV_OPTIONS}, store_rejects = true, "
+        f"create or replace temp table {data} as select * from read_csv($path, {CSV_OPTIONS}, store_rejects = true, "
         f"rejects_table = '{rejects}', rejects_scan = '{scans}')",
         {"path": scan_path(f.path)},
     )
@@ -217,22 +223,25 @@ def _csv_selects(con, table: ExtractTable, f: ExtractFile, index: int) -> tuple[
     # The parser's reject tables are temporary: keep what the rejects output needs. Its `line`
     # counts records (header = 1), not physical lines.
     con.execute(
-        f"create or replace table {data}_malformed as select line::bigint as line, "
+        f"create or replace temp table {data}_malformed as select line::bigint as line, "
         f"'malformed CSV line: ' || lower(min(error_message)) as reason, "
         f"any_value(csv_line) as csv_line from {rejects} group by line"
     )
-    # A good record's record number = its ordinal + 1 (header) + the rejected records before it.
-    record_line = (
-        f"{data}.rowid + 2 + (select count(*) from (select line, row_number() over (order by line) as j "
-        f"from {data}_malformed) r where r.line - 1 - r.j < {data}.rowid + 1)"
-    )
+    # A good record's record number = its ordinal + 1 (header) + the rejected records before it
+    # (none in a well-formed file: then no subquery runs for each of its rows).
+    record_line = f"{data}.rowid + 2"
+    if con.execute(f"select exists (select 1 from {data}_malformed)").fetchone()[0]:
+        record_line += (
+            f" + (select count(*) from (select line, row_number() over (order by line) as j "
+            f"from {data}_malformed) r where r.line - 1 - r.j < {data}.rowid + 1)"
+        )
     good_line, bad_line = record_line, "line"
     newlines = " + ".join(_newlines(f"{data}.{_identifier(c)}") for c in header)
     if con.execute(f"select exists (select 1 from {data} where {newlines} > 0)").fetchone()[0]:
         # Quoted values span lines: a record's physical line is its record number plus every
         # line break inside the records before it.
         con.execute(f"""
-            create or replace table {data}_lines as
+            create or replace temp table {data}_lines as
             with records as (
                 select {data}.rowid as good_rowid, {record_line} as record_line, {newlines} as breaks from {data}
                 union all

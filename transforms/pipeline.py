@@ -75,7 +75,7 @@ def ingest(
     try:
         rejected_queries = extracts.load_raw_tables(con, files)
         models.build_staging(con)
-        extracts.create_rejected_views(con, rejected_queries)
+        extracts.create_rejected_tables(con, rejected_queries)
         con.execute("create or replace table input_files (table_name varchar, path varchar, sha256 varchar, "
                     "stamp bigint[])")
         if files:
