@@ -13,7 +13,8 @@ warehouse; (6) the night after one new day's file: the same month delivered as o
 per day, a night already run, then one more day's file and the next night; (7) a tiny
 extract (tens of rows, the size of the worked examples): billing's own work in this process,
 then `billing run` through the CLI with Prefect's ephemeral API and against a running
-`prefect server` on 127.0.0.1. Prints one table and appends it to bench/results.md with the
+`prefect server` on 127.0.0.1; (8) the ingest stage alone on the same month with its events as one
+CSV file (text parsed, physical line numbers). Prints one table and appends it to bench/results.md with the
 machine description and the commit.
 """
 
@@ -128,6 +129,26 @@ def _night_after_new_day_file(extracts: Path, work: Path, rows: list, events: in
     _timed("night 2026-10-14 after one new day file (events as one file per day), --no-preview", events,
            lambda: pipeline.run_night(daily, warehouse, date(2026, 10, 14), datetime(2026, 10, 15, 2),
                                       preview=False), rows)
+
+
+def _csv_ingest(extracts: Path, work: Path, rows: list, events: int) -> None:
+    """The ingest stage on the same extracts with the events written as one CSV file."""
+    csv = work / extracts.name.replace("extracts-typed", "extracts-csv")
+    if not (csv / "usage_events" / "events.csv").exists():
+        shutil.rmtree(csv, ignore_errors=True)
+        shutil.copytree(extracts, csv, ignore=shutil.ignore_patterns("events.parquet"))
+        con = duckdb.connect()
+        con.execute("set TimeZone = 'UTC'")
+        con.execute(f"copy (select * replace (strftime(occurred_at, '%Y-%m-%dT%H:%M:%SZ') as occurred_at) "
+                    f"from read_parquet({literal(scan_path(extracts / 'usage_events' / 'events.parquet'))})) "
+                    f"to {literal(str(csv / 'usage_events' / 'events.csv'))} (format csv, header true)")
+        con.close()
+    work_db = work / "csv-ingest.duckdb"
+    work_db.unlink(missing_ok=True)
+    try:
+        _timed("ingest only, the events as one CSV file", events, lambda: pipeline.ingest(csv, work_db), rows)
+    finally:
+        work_db.unlink(missing_ok=True)
 
 
 def _tiny_extract(work: Path) -> dict:
@@ -261,6 +282,7 @@ def main() -> None:
         case("full re-run", lambda: _timed("re-run of 2026-10 after the night (full recompute, no file changes)",
                                            args.events, rerun(4), rows))
     case("night after one new day file", lambda: _night_after_new_day_file(extracts, args.work, rows, args.events))
+    case("csv ingest", lambda: _csv_ingest(extracts, args.work, rows, args.events))
     tiny = case("tiny extract", lambda: _tiny_extract(args.work)) or {"rows": "not measured"}
     startup = _prefect_startup()
     floor_seconds = rows[0][1]
