@@ -10,12 +10,14 @@
 -- and bills nothing (its units stay in the usage summary). Only items with a pool list all
 -- their cycles (has_full_history). While bonus_units stays the same the carry has a closed
 -- form (a running sum capped at the pool); a pool whose size changed is walked in cycle order.
+-- A cycle's rows meet again on cycle_row (its rowid in int_cycles_priced_and_windowed, see
+-- int_usage_rolled_up_to_cycles), one integer instead of four keys.
 with recursive params as (
     select * from run_params
 ),
 
 priced as (
-    select cycles.*
+    select cycles.*, cycles.rowid as cycle_row
     from int_cycles_priced_and_windowed as cycles
     cross join params
     where cycles.window_start < params.range_end
@@ -36,11 +38,12 @@ cycles as (  -- the few pricing columns the split needs (the table, so `priced` 
         case when options.is_enabled and options.max_units is not null
             then greatest(rolled.quantity - options.max_units, 0) else 0 end as blocked_units,
     from rolled
-    inner join int_cycles_priced_and_windowed as options using (reseller_id, client_id, item_code, cycle_no)
+    inner join int_cycles_priced_and_windowed as options on options.rowid = rolled.cycle_row
 ),
 
 split as (
     select
+        cycle_row,
         reseller_id,
         client_id,
         item_code,
@@ -74,6 +77,7 @@ pool_pairs as (
 -- a pool that stays B: bonus used through cycle n = min(excess of cycles 1..n, B)
 constant_through as (
     select
+        split.cycle_row,
         split.reseller_id,
         split.client_id,
         split.item_code,
@@ -92,10 +96,7 @@ constant_through as (
 
 constant_pool as (
     select
-        reseller_id,
-        client_id,
-        item_code,
-        cycle_no,
+        cycle_row,
         bonus_cap - coalesce(lag(bonus_used_through) over by_pair, 0) as bonus_available,
         bonus_used_through - coalesce(lag(bonus_used_through) over by_pair, 0) as bonus_units_used,
     from constant_through
@@ -112,6 +113,7 @@ walked_split as (
 
 walk as (
     select
+        cycle_row,
         reseller_id,
         client_id,
         item_code,
@@ -125,6 +127,7 @@ walk as (
     union all
 
     select
+        walked_split.cycle_row,
         walk.reseller_id,
         walk.client_id,
         walk.item_code,
@@ -146,12 +149,12 @@ walk as (
 pool as (
     select * from constant_pool
     union all
-    select * exclude (bonus_used_through) from walk
+    select cycle_row, bonus_available, bonus_units_used from walk
 ),
 
 final as (
     select
-        priced.*,
+        priced.* exclude (cycle_row),
         split.aggregation,
         split.quantity,
         split.trial_units,
@@ -163,8 +166,8 @@ final as (
         coalesce(pool.bonus_units_used, 0) as bonus_units_used,
         split.excess_units - coalesce(pool.bonus_units_used, 0) as billable_units,
     from priced
-    inner join split using (reseller_id, client_id, item_code, cycle_no)
-    left join pool using (reseller_id, client_id, item_code, cycle_no)
+    inner join split using (cycle_row)
+    left join pool using (cycle_row)
 )
 
 select * from final

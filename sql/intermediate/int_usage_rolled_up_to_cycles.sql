@@ -8,7 +8,9 @@
 -- and trial boundary is a date, i.e. a UTC midnight): ~10M events give ~1.3M window rows,
 -- where a day grain would keep ~8.5M.
 -- Keys and quantities only: int_allotments_applied_across_cycles joins the cycle's pricing
--- back once, so its many columns are not carried through every join.
+-- back once, so its many columns are not carried through every join. cycle_row is the
+-- cycle's rowid in int_cycles_priced_and_windowed: the events are summed per cycle, and the
+-- pricing joined back, on one integer instead of four keys (three of them text).
 -- materialize: view (one reader computes it in its own query)
 with params as (
     select * from run_params
@@ -16,6 +18,7 @@ with params as (
 
 cycles as (
     select
+        cycles.rowid as cycle_row,
         cycles.reseller_id,
         cycles.client_id,
         cycles.item_code,
@@ -38,10 +41,7 @@ events as (
 
 per_cycle as (
     select
-        cycles.reseller_id,
-        cycles.client_id,
-        cycles.item_code,
-        cycles.cycle_no,
+        cycles.cycle_row,
         sum(events.quantity) filter (where events.occurred_at >= cycles.trial_end) as paid_sum,
         sum(events.quantity) filter (where events.occurred_at < cycles.trial_end) as trial_sum,
         max(events.quantity) filter (where events.occurred_at >= cycles.trial_end) as paid_peak,
@@ -54,11 +54,12 @@ per_cycle as (
         and cycles.item_code = events.item_code
         and events.occurred_at >= cycles.window_start
         and events.occurred_at < cycles.window_end
-    group by all
+    group by cycles.cycle_row
 ),
 
 final as (
     select
+        cycles.cycle_row,
         cycles.reseller_id,
         cycles.client_id,
         cycles.item_code,
@@ -73,7 +74,7 @@ final as (
         coalesce(per_cycle.event_count, 0) as event_count,
     from cycles
     inner join items using (reseller_id, item_code)
-    left join per_cycle using (reseller_id, client_id, item_code, cycle_no)
+    left join per_cycle using (cycle_row)
     where items.aggregation <> 'none'
 )
 
