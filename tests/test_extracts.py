@@ -56,6 +56,30 @@ def test_parquet_and_csv_files_of_a_table_are_read_together(tmp_path):
     ]
 
 
+def test_a_double_quantity_counts_as_the_decimal_it_stands_for(tmp_path):
+    # DuckDB prints the double 0.00005 as 5e-05, which the text check would refuse; read
+    # typed it is 0.00005. A double with more than 6 decimals and -0.0 get a CSV cell's reasons.
+    ex = _base(tmp_path / "ex")
+    (ex / "usage_events").mkdir()
+    duckdb.connect().execute(
+        "copy (select * from (values ('R1', 'a', 'C1', 'sms', timestamp '2026-09-04 10:00:00', 0.00005::double), "
+        "('R1', 'b', 'C1', 'sms', timestamp '2026-09-04 11:00:00', 1.5::double), "
+        "('R1', 'c', 'C1', 'sms', timestamp '2026-09-04 12:00:00', 2::double), "
+        "('R1', 'd', 'C1', 'sms', timestamp '2026-09-04 13:00:00', 0.1::double + 0.2::double), "
+        "('R1', 'e', 'C1', 'sms', timestamp '2026-09-04 14:00:00', -0.0::double)) "
+        "t(reseller_id, event_id, client_id, item_code, occurred_at, quantity)) "
+        f"to '{ex / 'usage_events' / 'doubles.parquet'}' (format parquet)"
+    )
+    wh = tmp_path / "wh"
+    bill(ex, wh, "2026-10")
+    # 0.00005 + 1.5 + 2 = 3.50005 units x 0.10 = 0.350005 -> 0.35
+    assert lines(wh, "C1", "2026-10-01") == [("sms", "usage", D("3.50005"), D("0.10"), D("0.35"))]
+    assert query(wh, "select source_line, reason from rejects order by source_line") == [
+        (4, "quantity is not a number with at most 6 decimals"),
+        (5, "negative quantity"),
+    ]
+
+
 def test_parquet_files_of_one_header_are_read_as_one_scan_and_keep_their_own_lines(tmp_path):
     # Three day files with the same header (one scan; the folder's name holds glob and quote
     # characters), one with text columns (a scan of its own): every reject names its own file

@@ -110,23 +110,33 @@ EXTRACT_TABLES: dict[str, ExtractTable] = {
 
 # Event columns read typed, without a text round trip, when a Parquet file stores them in
 # one of these DuckDB types: the raw view then carries `_typed_<column>` (the value when it
-# passes the guard, a check every valid value passes) and the text column only for a value
-# that fails it, so stg_usage_events gives that value the reason a CSV cell would get.
+# passes the type's guard, a check every valid value passes) and the text column only for a
+# value that fails it, so stg_usage_events gives that value the reason a CSV cell would get.
 # quantity: at most 12 integer digits and 6 decimals (data-contract.md); occurred_at: an
-# instant, read in UTC.
+# instant, read in UTC. A DOUBLE quantity stands for the decimal a CSV would hold for it (its
+# shortest text): rounded to 6 decimals it gives the same double back, and below 2^33 (a
+# step under 1e-6) that rounding is the decimal exactly. As text, DuckDB writes a small
+# double in exponent form (0.00005 as 5e-05), which the text check refuses; -0.0, larger
+# doubles and FLOAT (too coarse for 6 decimals) take the text path. A nanosecond timestamp
+# takes it too: text truncates to microseconds, a cast would round an event into the next
+# second, or day.
 TYPED_COLUMNS = {
-    ("usage_events", "quantity"): (
-        "decimal(18, 6)",
-        r"U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|DECIMAL\(\d+,\d+\)",
-        "{value} = round({value}, 6) and abs({value}) < 1000000000000",
-    ),
-    ("usage_events", "occurred_at"): ("timestamp", r"TIMESTAMP|TIMESTAMP WITH TIME ZONE", "true"),
+    ("usage_events", "quantity"): ("decimal(18, 6)", (
+        (r"U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|DECIMAL\(\d+,\d+\)",
+         "{value} = round({value}, 6) and abs({value}) < 1000000000000"),
+        (r"DOUBLE",
+         "coalesce(not signbit({value}) and abs({value}) < 8589934592 "
+         "and try_cast(try_cast({value} as decimal(18, 6)) as double) = {value}, false)"),
+    )),
+    ("usage_events", "occurred_at"): ("timestamp", ((r"TIMESTAMP|TIMESTAMP WITH TIME ZONE", "true"),)),
 }
 
 
-def reads_typed(table: str, column: str, parquet_type: str) -> bool:
-    """Whether a Parquet column of this type is read as it is (see TYPED_COLUMNS)."""
-    return (table, column) in TYPED_COLUMNS and re.fullmatch(TYPED_COLUMNS[table, column][1], parquet_type) is not None
+def typed_guard(table: str, column: str, parquet_type: str) -> str | None:
+    """The guard (with a `{value}` placeholder) under which a Parquet column of this type is
+    read as it is, or None when it is read as text (see TYPED_COLUMNS)."""
+    _, readings = TYPED_COLUMNS.get((table, column), (None, ()))
+    return next((guard for types, guard in readings if re.fullmatch(types, parquet_type)), None)
 
 
 # Columns shown masked wherever the raw row is kept (rejects): card numbers never enter

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from transforms.contract import EXTRACT_TABLES, MASKED_COLUMNS, TYPED_COLUMNS, ExtractTable, reads_typed
+from transforms.contract import EXTRACT_TABLES, MASKED_COLUMNS, TYPED_COLUMNS, ExtractTable, typed_guard
 from transforms.messages import one_line
 from transforms.sqltext import literal, scan_path
 
@@ -192,8 +192,9 @@ def _projection(table: ExtractTable, f: ExtractFile, header: dict[str, str], sou
     for c in table.columns:
         value = text_value(f"{source}.{c}") if c in header else "null::varchar"
         if (table.name, c) in TYPED_COLUMNS:
-            staged, _, guard = TYPED_COLUMNS[table.name, c]
-            if c in header and reads_typed(table.name, c, header[c] or ""):
+            staged = TYPED_COLUMNS[table.name, c][0]
+            guard = typed_guard(table.name, c, header[c] or "") if c in header else None
+            if guard:
                 passes = guard.format(value=f"{source}.{c}")
                 cols.append(f"case when {passes} then cast({source}.{c} as {staged}) end as _typed_{c}")
                 cols.append(f"case when not ({passes}) then {value} end as {c}")
