@@ -275,6 +275,8 @@ def test_csv_rejects_report_the_physical_line_after_a_value_spanning_lines(tmp_p
         (8, "malformed CSV line: expected number of columns: 3 found: 2"),
         (9, "unknown reseller R9"),
     ]
+    # the line count across quoted line breaks is a sum: it was a HUGEINT, published as a DOUBLE
+    assert query(wh, "select distinct typeof(source_line) from rejects") == [("BIGINT",)]
 
 
 def test_a_refused_concurrent_run_prints_one_line_and_starts_nothing(tmp_path):

@@ -248,8 +248,9 @@ def _csv_selects(con, table: ExtractTable, f: ExtractFile, index: int) -> tuple[
                 union all
                 select null, line, {_newlines('csv_line')} from {data}_malformed
             )
-            select good_rowid, record_line, record_line + coalesce(sum(breaks) over (
-                order by record_line rows between unbounded preceding and 1 preceding), 0) as physical_line,
+            select good_rowid, record_line, cast(record_line + coalesce(sum(breaks) over (
+                order by record_line rows between unbounded preceding and 1 preceding), 0) as bigint)
+                as physical_line,  -- a sum is a HUGEINT, which Parquet would store as a DOUBLE
             from records""")
         good_line = f"(select physical_line from {data}_lines l where l.good_rowid = {data}.rowid)"
         bad_line = (f"(select physical_line from {data}_lines l where l.good_rowid is null "

@@ -79,7 +79,7 @@ final as (
         rejected.table_name,
         rejected.reseller_id,
         rejected._source_file as source_file,
-        rejected._source_line as source_line,
+        cast(rejected._source_line as bigint) as source_line,  -- its type never follows the data
         rejected.reject_reason as reason,
         rejected._raw as raw,
         params.period,
