@@ -18,6 +18,16 @@ def _base(folder: Path, **tables) -> Path:
     })
 
 
+def _parquet_events(path: Path, events: list[tuple[str, str, str]]) -> None:
+    """A Parquet usage_events file of R1/C1/sms events: (event_id, occurred_at, quantity as a
+    SQL expression, which gives the column its type)."""
+    rows = ", ".join(f"('R1', '{event_id}', 'C1', 'sms', timestamp '{at}', {quantity})"
+                     for event_id, at, quantity in events)
+    duckdb.connect().execute(
+        f"copy (select * from (values {rows}) t(reseller_id, event_id, client_id, item_code, occurred_at, quantity)) "
+        f"to '{path}' (format parquet)")
+
+
 def test_a_malformed_csv_line_is_rejected_and_later_lines_keep_their_numbers(tmp_path):
     ex = _base(tmp_path / "ex")
     (ex / "usage_events").mkdir()
@@ -41,13 +51,8 @@ def test_a_malformed_csv_line_is_rejected_and_later_lines_keep_their_numbers(tmp
 
 def test_parquet_and_csv_files_of_a_table_are_read_together(tmp_path):
     ex = _base(tmp_path / "ex", usage_events=[usage("a", "C1", "sms", "2026-09-02T00:00:00Z", 5)])
-    con = duckdb.connect()
-    con.execute(
-        "copy (select * from (values ('R1', 'p1', 'C1', 'sms', timestamp '2026-09-04 10:00:00', 7), "
-        "('R1', 'p2', 'C1', 'sms', timestamp '2026-09-05 10:00:00', -1)) "
-        "t(reseller_id, event_id, client_id, item_code, occurred_at, quantity)) "
-        f"to '{ex / 'usage_events' / 'more.parquet'}' (format parquet)"
-    )
+    _parquet_events(ex / "usage_events" / "more.parquet", [("p1", "2026-09-04 10:00:00", "7"),
+                                                           ("p2", "2026-09-05 10:00:00", "-1")])
     wh = tmp_path / "wh"
     bill(ex, wh, "2026-10")
     assert lines(wh, "C1", "2026-10-01") == [("sms", "usage", D("12"), D("0.10"), D("1.20"))]
@@ -61,15 +66,11 @@ def test_a_double_quantity_counts_as_the_decimal_it_stands_for(tmp_path):
     # typed it is 0.00005. A double with more than 6 decimals and -0.0 get a CSV cell's reasons.
     ex = _base(tmp_path / "ex")
     (ex / "usage_events").mkdir()
-    duckdb.connect().execute(
-        "copy (select * from (values ('R1', 'a', 'C1', 'sms', timestamp '2026-09-04 10:00:00', 0.00005::double), "
-        "('R1', 'b', 'C1', 'sms', timestamp '2026-09-04 11:00:00', 1.5::double), "
-        "('R1', 'c', 'C1', 'sms', timestamp '2026-09-04 12:00:00', 2::double), "
-        "('R1', 'd', 'C1', 'sms', timestamp '2026-09-04 13:00:00', 0.1::double + 0.2::double), "
-        "('R1', 'e', 'C1', 'sms', timestamp '2026-09-04 14:00:00', -0.0::double)) "
-        "t(reseller_id, event_id, client_id, item_code, occurred_at, quantity)) "
-        f"to '{ex / 'usage_events' / 'doubles.parquet'}' (format parquet)"
-    )
+    _parquet_events(ex / "usage_events" / "doubles.parquet", [
+        ("a", "2026-09-04 10:00:00", "0.00005::double"), ("b", "2026-09-04 11:00:00", "1.5::double"),
+        ("c", "2026-09-04 12:00:00", "2::double"), ("d", "2026-09-04 13:00:00", "0.1::double + 0.2::double"),
+        ("e", "2026-09-04 14:00:00", "-0.0::double"),
+    ])
     wh = tmp_path / "wh"
     bill(ex, wh, "2026-10")
     # 0.00005 + 1.5 + 2 = 3.50005 units x 0.10 = 0.350005 -> 0.35
