@@ -49,6 +49,31 @@ def test_a_malformed_csv_line_is_rejected_and_later_lines_keep_their_numbers(tmp
     assert lines(wh, "C1", "2026-10-01") == [("sms", "usage", D("11"), D("0.10"), D("1.10"))]
 
 
+def test_runs_of_malformed_csv_lines_keep_every_later_line_number(tmp_path):
+    # malformed lines first, two in a row, and between good ones: each good line keeps its own number
+    ex = _base(tmp_path / "ex")
+    (ex / "usage_events").mkdir()
+    (ex / "usage_events" / "hand.csv").write_text(
+        "reseller_id,event_id,client_id,item_code,occurred_at,quantity\n"  # line 1
+        "R1,m1\n"                                                            # 2: malformed
+        "R1,a,C1,sms,2026-09-02T00:00:00Z,1\n"                               # 3
+        "R1,m2\n"                                                            # 4: malformed
+        "R1,m3\n"                                                            # 5: malformed
+        "R1,b,C1,sms,2026-09-02T00:00:00Z,x\n"                               # 6: bad quantity
+        "R1,c,C1,sms,2026-09-03T00:00:00Z,2\n"                               # 7
+        "R1,m4\n"                                                            # 8: malformed
+        "R1,d,C1,sms,2026-09-03T00:00:00Z,y\n"                               # 9: bad quantity
+    )
+    wh = tmp_path / "wh"
+    bill(ex, wh, "2026-10")
+    malformed = "malformed CSV line: expected number of columns: 6 found: 2"
+    bad_quantity = "quantity is not a number with at most 6 decimals"
+    assert query(wh, "select source_line, reason from rejects order by source_line") == [
+        (2, malformed), (4, malformed), (5, malformed), (6, bad_quantity), (8, malformed), (9, bad_quantity),
+    ]
+    assert lines(wh, "C1", "2026-10-01") == [("sms", "usage", D("3"), D("0.10"), D("0.30"))]
+
+
 def test_parquet_and_csv_files_of_a_table_are_read_together(tmp_path):
     ex = _base(tmp_path / "ex", usage_events=[usage("a", "C1", "sms", "2026-09-02T00:00:00Z", 5)])
     _parquet_events(ex / "usage_events" / "more.parquet", [("p1", "2026-09-04 10:00:00", "7"),
