@@ -237,9 +237,8 @@ def _csv_selects(con, table: ExtractTable, f: ExtractFile, index: int) -> tuple[
         con.execute(f"""
             create or replace temp table {data}_numbered as
             with ranked as (
-                select line - 1 - row_number() over (order by line) as good_before,
-                    row_number() over (order by line) as malformed_through,
-                from {data}_malformed
+                select line - 1 - j as good_before, j as malformed_through,
+                from (select line, row_number() over (order by line) as j from {data}_malformed) as ordered
             ),
             steps as (
                 select good_before, max(malformed_through) as malformed_before from ranked group by good_before
