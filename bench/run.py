@@ -248,7 +248,7 @@ def main() -> None:
     params = pipeline.period_params("bench-period", "2026-10", date(2026, 10, 31))
     started = datetime.now(UTC)
     with pipeline.run_workspace(warehouse, params.run_id) as work_db:
-        _timed("period run: ingest", args.events, lambda: pipeline.ingest(extracts, work_db), rows)
+        _timed("period run: ingest", args.events, lambda: pipeline.ingest(extracts, work_db, warehouse_dir=warehouse), rows)
         _timed("period run: build", args.events, lambda: pipeline.build(work_db, warehouse, params), rows)
         _timed("period run: validate", args.events, lambda: pipeline.check(work_db, params), rows)
         _timed("period run: publish", args.events,

@@ -46,9 +46,9 @@ def find_unchanged_run(extracts_dir: Path, warehouse_dir: Path, params: pipeline
 
 
 @task(retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=_is_os_error, cache_policy=NO_CACHE)
-def ingest_extracts(extracts_dir: Path, work_db: Path, files: list) -> int:
+def ingest_extracts(extracts_dir: Path, work_db: Path, files: list, warehouse_dir: Path) -> int:
     with _stage("ingest") as log:
-        count = len(pipeline.ingest(extracts_dir, work_db, files))
+        count = len(pipeline.ingest(extracts_dir, work_db, files, warehouse_dir))
         log(f"{count} extract file(s); " + ", ".join(
             f"{table} {read} read / {used} used / {rejected} rejected / {duplicates} duplicate(s)"
             for table, read, used, rejected, duplicates in pipeline.row_counts(work_db) if read))
@@ -193,7 +193,7 @@ def _bill(
         if previous_run_id:  # nothing it reads changed since that run: record the run, bill nothing
             summary = publish_unchanged_run(work_db, warehouse_dir, params, previous_run_id, started_at)
         else:
-            ingest_extracts(extracts_dir, work_db, files)
+            ingest_extracts(extracts_dir, work_db, files, warehouse_dir)
             _build(work_db, warehouse_dir, params, scale)
             validate_outputs(work_db, params)
             summary = publish_run(work_db, warehouse_dir, params, started_at)

@@ -45,7 +45,7 @@ CORRUPTIONS = {
     "runs.fail": "update int_input_rows_reconciled set is_reconciled = false where table_name = 'usage_events'",
     "billed_clients.fail": "delete from invoices where kind = 'cycle'",
     "pricing.fail": "update int_pricing_validated set level = 'galaxy' where reject_reason is null",
-    "usage_events.fail": "update int_usage_events_validated set quantity = -1 where reject_reason is null",
+    "usage_events.fail": "update int_usage_events_verdicts set quantity = -1 where reject_reason is null",
     "clients.fail": "update int_clients_validated set processor = 'cash' where reject_reason is null",
 }
 
@@ -98,19 +98,19 @@ def test_distinct_keys_are_counted_exactly_where_two_keys_share_a_hash(sample, t
     """Keys are counted by their 64-bit hash and exactly where a hash repeats: two different
     events given one hash are still two keys (the suite passes); a key used twice is one."""
     used = "select count(*) from int_usage_events_validated where reject_reason is null and not is_duplicate"
-    two_rows = ("(select rowid from int_usage_events_validated where reject_reason is null and not is_duplicate "
+    two_rows = ("(select rowid from int_usage_events_verdicts where reject_reason is null and not is_duplicate "
                 "order by _source_line limit 2)")
     with _scratch(sample, tmp_path) as con:
         rows = con.execute(used).fetchone()[0]
-        con.execute(f"update int_usage_events_validated set _key_hash = 42 where rowid in {two_rows}")
+        con.execute(f"update int_usage_events_verdicts set _key_hash = 42 where rowid in {two_rows}")
         shared = validation.check_frames(con)["usage_events"]
         shared_report = validation.validate(con, None)
-        con.execute("update int_usage_events_validated set reseller_id = 'R1', event_id = 'same' where _key_hash = 42")
+        con.execute("update int_usage_events_verdicts set reseller_id = 'R1', event_id = 'same' where _key_hash = 42")
         repeated = validation.check_frames(con)["usage_events"]
         repeated_report = validation.validate(con, None)
-        third_row = ("(select rowid from int_usage_events_validated where reject_reason is null "
+        third_row = ("(select rowid from int_usage_events_verdicts where reject_reason is null "
                      "and not is_duplicate and _key_hash <> 42 order by _source_line limit 1)")
-        con.execute(f"update int_usage_events_validated set _key_hash = 42 where rowid in {third_row}")
+        con.execute(f"update int_usage_events_verdicts set _key_hash = 42 where rowid in {third_row}")
         three_rows_two_keys = validation.check_frames(con)["usage_events"]
     assert rows > 10_000
     assert (shared["used_rows"][0], shared["distinct_keys"][0]) == (rows, rows)
@@ -122,12 +122,12 @@ def test_distinct_keys_are_counted_exactly_where_two_keys_share_a_hash(sample, t
 
 
 def test_the_event_check_frame_is_the_same_whatever_order_the_events_are_stored_in(sample, tmp_path):
-    """int_usage_events_validated is written in any row order (graph directive
+    """int_usage_events_verdicts is written in any row order (graph directive
     insertion_order: free): its check frame, sample included, must not depend on it."""
     with _scratch(sample, tmp_path) as con:
         before = validation.check_frames(con)["usage_events"]
-        con.execute("create or replace table int_usage_events_validated as "
-                    "select * from int_usage_events_validated order by hash(_source_line, 'shuffled')")
+        con.execute("create or replace table int_usage_events_verdicts as "
+                    "select * from int_usage_events_verdicts order by hash(_source_line, 'shuffled')")
         after = validation.check_frames(con)["usage_events"]
     assert len(before) == 5000
     assert before.equals(after)
@@ -136,7 +136,7 @@ def test_the_event_check_frame_is_the_same_whatever_order_the_events_are_stored_
 def test_only_the_validated_events_may_be_written_in_any_order():
     from transforms import graph
 
-    assert [m.name for m in graph.models().values() if not m.keeps_insertion_order] == ["int_usage_events_validated"]
+    assert [m.name for m in graph.models().values() if not m.keeps_insertion_order] == ["int_usage_events_verdicts"]
 
 
 def test_a_failing_fail_suite_publishes_nothing(sample, tmp_path, monkeypatch):

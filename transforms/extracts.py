@@ -105,10 +105,17 @@ def load_raw_tables(con: duckdb.DuckDBPyConnection, files: list[ExtractFile]) ->
             rows.append(group_rows)
             rejected.append(group_rejected)
         rows.append(_empty_select(table))
-        rejected.append(_EMPTY_REJECTED)
+        rejected.append(EMPTY_REJECTED)
         con.execute(f"create or replace view raw_{name} as " + "\nunion all by name\n".join(rows))
         rejected_queries[name] = "\nunion all\n".join(rejected)
     return rejected_queries
+
+
+def rejected_rows(con: duckdb.DuckDBPyConnection, f: ExtractFile, index: int) -> str:
+    """The query of the rows as read that validation rejects in one file read for nothing
+    else (`index` names its scratch tables, apart from those of `load_raw_tables`)."""
+    ((_, group, header),) = _scan_groups(con, [(index, f)])
+    return _group_selects(con, EXTRACT_TABLES[f.table], group, header, index)[1]
 
 
 def _scan_groups(
@@ -145,7 +152,7 @@ def create_rejected_tables(con: duckdb.DuckDBPyConnection, rejected_queries: dic
         con.execute(f"create or replace table raw_{name}_rejected as {query}")
 
 
-_EMPTY_REJECTED = "select null::varchar as _source_file, null::bigint as _source_line, null::varchar as _raw where false"
+EMPTY_REJECTED = "select null::varchar as _source_file, null::bigint as _source_line, null::varchar as _raw where false"
 
 
 def _empty_select(table: ExtractTable) -> str:

@@ -7,6 +7,7 @@ of models is kept here. The run's parameters (period, range, as-of date, run id)
 one-row table `run_params`, so no model reads a clock or has a value pasted into it.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -81,11 +82,14 @@ def build_ledger(con: duckdb.DuckDBPyConnection, proposed: str) -> None:
     build_model(con, "ledger", proposed=proposed)
 
 
-def build_staging(con: duckdb.DuckDBPyConnection) -> None:
+def build_staging(con: duckdb.DuckDBPyConnection, after: dict[str, Callable[[], None]] | None = None) -> None:
     """Seeds, then every extract table typed (stg_), deduplicated and validated (int_): the
-    models that need neither the run's parameters nor what the warehouse holds."""
+    models that need neither the run's parameters nor what the warehouse holds. `after` maps
+    a model to what to do once it is built."""
     for name in graph.stage("ingest"):
         build_model(con, name)
+        if after and name in after:
+            after[name]()
 
 
 def set_run_params(con: duckdb.DuckDBPyConnection, params: RunParams) -> None:

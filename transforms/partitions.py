@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from transforms import graph, models
+from transforms import carried, graph, models
 
 
 def whole_models() -> tuple[str, ...]:
@@ -93,5 +93,6 @@ def _staged_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, bool]]:
     ).fetchall()
     return [
         (table, has_client) for table, has_client in tables
-        if not table.startswith(("raw_", "stg_")) and not table.endswith("_deduplicated") or table in graph.seeds()
+        if (not table.startswith(("raw_", "stg_")) and not table.endswith("_deduplicated")
+            and table not in carried.WORK_TABLES) or table in graph.seeds()
     ]

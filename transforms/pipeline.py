@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pyarrow
 
-from transforms import assets, extracts, models, partitions, preview, unchanged, validation, warehouse
+from transforms import assets, carried, extracts, models, partitions, preview, unchanged, validation, warehouse
 from transforms.sqltext import scan_path
 
 log = logging.getLogger(__name__)
@@ -67,15 +67,28 @@ class RunSummary:
 
 def ingest(
     extracts_dir: Path, work_db: Path, files: list[extracts.ExtractFile] | None = None,
+    warehouse_dir: Path | None = None,
 ) -> list[extracts.ExtractFile]:
-    """Read every extract file (listed and hashed here unless given), then type,
-    deduplicate and validate each table."""
+    """Read the extract files (listed and hashed here unless given), then type, deduplicate
+    and validate each table. Given the warehouse, the events files whose verdicts it keeps
+    are not read again (transforms/carried.py), and the run's own are kept for the next."""
     files = extracts.list_extract_files(extracts_dir) if files is None else files
+    carry = carried.plan(warehouse_dir, files, unchanged.code_digest())
     con = models.connect(work_db)
     try:
-        rejected_queries = extracts.load_raw_tables(con, files)
-        models.build_staging(con)
+        rejected_queries = extracts.load_raw_tables(
+            con, [f for f in files if f.table != carried.TABLE or f in carry.reads])
+        carried.create_inputs(con, carry)
+        models.build_model(con, "stg_usage_events")
+        carried.stage_carried(con, carry)
+        models.build_staging(con, after={"int_usage_events_verdicts": lambda: carried.attach_kept(con, carry)})
+        rescanned = carried.newly_rejected_files(con, carry)
+        rejected_queries[carried.TABLE] = "\nunion all\n".join(
+            [rejected_queries[carried.TABLE], carried.kept_rejected(carry, set(rescanned))]
+            + [extracts.rejected_rows(con, f, 1_000_000 + n) for n, f in enumerate(
+                f for f in files if str(f.path) in rescanned)])
         extracts.create_rejected_tables(con, rejected_queries)
+        carried.write_parts(con, carry, work_db.parent)
         con.execute("create or replace table input_files (table_name varchar, path varchar, sha256 varchar, "
                     "stamp bigint[])")
         if files:
@@ -191,10 +204,14 @@ def publish(
         files = [extracts.ExtractFile(table, Path(path), sha256, tuple(stamp)) for table, path, sha256, stamp
                  in con.execute("select table_name, path, sha256, stamp from input_files order by rowid").fetchall()]
         validated = con.execute("select count(*) from validation_summary").fetchone()[0] > 0
+        state = con.execute("select any_value(context) from usage_event_state").fetchone()[0]
+        parts = con.execute("select path, part from usage_event_parts order by part").fetchall()
     finally:
         con.close()
     pub.commit()
     _remember(warehouse_dir, params, files, validated)
+    if state is not None:
+        _remember_events(warehouse_dir, work_db.parent, params, files, state, parts)
     return _summary(warehouse_dir, params, changed_files=len(pub.put) + len(pub.delete))
 
 
@@ -228,6 +245,15 @@ def _remember(
             unchanged.remember(warehouse_dir, params, unchanged.inputs_key(files, params))
     except OSError as error:
         log.warning("run %s: unchanged-run state not written: %s", params.run_id, error)
+
+
+def _remember_events(warehouse_dir: Path, work: Path, params: models.RunParams,
+                     files: list[extracts.ExtractFile], context: str, parts: list[tuple[str, int]]) -> None:
+    """Keep the run's events verdicts for the next run (after the commit, like `_remember`)."""
+    try:
+        carried.remember(warehouse_dir, work, params.run_id, files, context, parts)
+    except OSError as error:
+        log.warning("run %s: usage events state not written: %s", params.run_id, error)
 
 
 def _summary(warehouse_dir: Path, params: models.RunParams, changed_files: int) -> RunSummary:
@@ -337,7 +363,7 @@ def run_range(
         if previous_run_id:
             return publish_unchanged(work_db, warehouse_dir, params, previous_run_id, started_at,
                                      finished_at or started_at)
-        ingest(extracts_dir, work_db, files)
+        ingest(extracts_dir, work_db, files, warehouse_dir)
         build(work_db, warehouse_dir, params, partition_count)
         if validate:
             check(work_db, params)

@@ -36,11 +36,14 @@ def build_preview(work_db: Path, as_of: date) -> None:
     con = models.connect(preview_db)
     try:
         con.execute("attach $path as staged (read_only)", {"path": str(work_db)})
+        # the staged tables, and ingest's views the preview reads (a view there resolves its
+        # names there; a billing view is built here again, for this range)
         built = set(preview_models()) | {"run_params"} | set(graph.views())
-        # the staged tables (views there would resolve their names here, against this file)
+        read = {name for model in preview_models() for name in graph.dependencies()[model]
+                if name in graph.views() and name in graph.stage("ingest")}
         staged = con.execute("select table_name from duckdb_tables() where database_name = 'staged'").fetchall()
-        for (name,) in staged:
-            if name not in built:
+        for (name,) in staged + [(view,) for view in sorted(read)]:
+            if name not in built or name in read:
                 con.execute(f"create view {name} as select * from staged.main.{name}")
         models.set_run_params(con, preview_params("preview", as_of))
         for name in preview_models():

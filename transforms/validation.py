@@ -121,9 +121,12 @@ def _failing_rows(expectation: dict) -> str | None:
         values = ", ".join(literal(v if isinstance(v, str) else _sql_value(v)) for v in kwargs["value_set"])
         return f"{column} is not null and cast({column} as varchar) not in ({values})"
     if kind == "expect_column_values_to_be_between":
-        bounds = [f"{column} <= {_sql_value(kwargs['min_value'])}" if kwargs.get("min_value") is not None else "",
-                  f"{column} >= {_sql_value(kwargs['max_value'])}" if kwargs.get("max_value") is not None else ""]
-        return " or ".join(b for b in bounds if b) or "false"  # the bounds themselves kept: strict or not
+        # a value on a bound breaks it only when the bound is strict
+        bounds = [f"{column} {'<=' if kwargs.get('strict_min') else '<'} {_sql_value(kwargs['min_value'])}"
+                  if kwargs.get("min_value") is not None else "",
+                  f"{column} {'>=' if kwargs.get('strict_max') else '>'} {_sql_value(kwargs['max_value'])}"
+                  if kwargs.get("max_value") is not None else ""]
+        return " or ".join(b for b in bounds if b) or "false"
     if kind == "expect_column_pair_values_to_be_equal":
         return f"{_quoted(kwargs['column_A'])} is distinct from {_quoted(kwargs['column_B'])}"
     return None

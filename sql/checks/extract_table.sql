@@ -3,7 +3,7 @@
 -- the table-wide count of used rows and of distinct keys, so GX checks values on the sample
 -- and key uniqueness on the whole table without moving it into pandas.
 with used as not materialized (  -- read once per use: a 100M-event table is not copied for the check
-    select * exclude (_key_hash, _row_hash, _source_file, _source_line, is_duplicate, reject_reason),
+    select columns(lambda c: c not in ('is_duplicate', 'reject_reason') and not starts_with(c, '_')),  -- no bookkeeping
         _key_hash,
     from int_{table}_validated
     where reject_reason is null and not is_duplicate

@@ -2,6 +2,9 @@
 -- quantity: non-negative, at most 6 decimals; occurred_at: ISO 8601, UTC. A Parquet file
 -- that stores them typed (transforms/contract.py TYPED_COLUMNS) gives `_typed_quantity` /
 -- `_typed_occurred_at` instead of text: read as they are, checked only for sign and presence.
+-- Rows carried from an earlier run (`carried_usage_events`, transforms/carried.py: unchanged
+-- files' rows that share a key hash with a row arriving or departing) come back as they were
+-- staged then, `_row_reject_reason` being the reason these row checks gave.
 -- materialize: view (the deduplication and validation read it in one query: 10M events are not copied an extra time)
 with source as (
     select * from raw_usage_events
@@ -59,7 +62,10 @@ final as (
         _source_line,
         hash(reseller_id, event_id) as _key_hash,
         hash(client_id, item_code, occurred_at, quantity) as _row_hash,
+        reject_reason as _row_reject_reason,
     from checked
 )
 
 select * from final
+union all by name
+select * from carried_usage_events

@@ -1,0 +1,139 @@
+"""A night reads only the events files that are new or changed (transforms/carried.py): the
+verdicts of unchanged files' rows are kept from the run before, except where an arriving or
+departing row shares their key. The published result is byte for byte that of a run that
+reads every file."""
+
+import json
+import shutil
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+from helpers import query
+
+from transforms import carried, unchanged
+from transforms.extracts import list_extract_files
+from transforms.pipeline import run_night
+from transforms.sample_data import write_sample
+from transforms.sqltext import literal
+
+NIGHT_1, NIGHT_2 = date(2026, 9, 14), date(2026, 9, 15)
+
+
+def _split_events(ex: Path) -> None:
+    """The sample's events as five CSV files, each event in one of them by its id's hash."""
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    source = ex / "usage_events" / "events.parquet"
+    con.execute(f"create table events as select * from read_parquet({literal(str(source))})")
+    source.unlink()
+    for week in range(5):
+        target = ex / "usage_events" / f"week-{week}.csv"
+        con.execute(
+            "copy (select reseller_id, event_id, client_id, item_code, "
+            "strftime(occurred_at, '%Y-%m-%dT%H:%M:%SZ') as occurred_at, quantity::varchar as quantity "
+            f"from events where (hash(event_id) % 5) = {week} order by event_id) "
+            f"to {literal(str(target))} (header, delimiter ',')")
+    con.close()
+
+
+def _append(path: Path, rows: list[str]) -> None:
+    with path.open("a") as handle:
+        handle.writelines(row + "\n" for row in rows)
+
+
+def _first_rows(path: Path, count: int) -> list[str]:
+    return path.read_text().splitlines()[1:count + 1]
+
+
+def _published(warehouse: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(warehouse)): p.read_bytes() for p in sorted(warehouse.rglob("*.parquet"))
+            if p.relative_to(warehouse).parts[0] not in ("_run_state", "data_docs")}
+
+
+def _manifest(warehouse: Path) -> dict:
+    return json.loads((warehouse / carried.STATE / carried.MANIFEST).read_text())
+
+
+def test_a_night_with_new_and_changed_events_files_publishes_what_reading_every_file_does(tmp_path):
+    ex = write_sample(tmp_path / "ex", n_clients=40, n_events=20_000)
+    _split_events(ex)
+    folder = ex / "usage_events"
+    wh = tmp_path / "wh"
+    run_night(ex, wh, NIGHT_1, datetime(2026, 9, 15, 2), validate=False, preview=False)
+    first_parts = _manifest(wh)["parts"]
+    assert len(first_parts) == 6  # five weeks and the sample's late_fixes.csv, each read
+
+    # a new file: an exact copy of a week-0 event (a duplicate), the key of a week-1 event with
+    # another quantity (both rows now conflict: week 1's row is newly rejected), and a new event
+    copied, contradicted = _first_rows(folder / "week-0.csv", 1)[0], _first_rows(folder / "week-1.csv", 1)[0]
+    fields = contradicted.split(",")
+    new_event = copied.split(",")
+    new_event[1] = "NEW-EVENT-1"
+    (folder / "week-5.csv").write_text("reseller_id,event_id,client_id,item_code,occurred_at,quantity\n"
+                                       + "\n".join([copied, ",".join(fields[:5] + ["999"]), ",".join(new_event)])
+                                       + "\n")
+    # a changed file: week 2 loses its first event and gains a row whose quantity is not a number
+    week_2 = (folder / "week-2.csv").read_text().splitlines()
+    dropped = week_2[1]
+    (folder / "week-2.csv").write_text("\n".join([week_2[0], *week_2[2:]]) + "\n")
+    _append(folder / "week-2.csv", [",".join(dropped.split(",")[:1] + ["BAD-QTY"] + dropped.split(",")[2:5] + ["x"])])
+
+    full = tmp_path / "wh-full"
+    shutil.copytree(wh, full)
+    shutil.rmtree(full / carried.STATE)  # no kept verdicts: this night reads every file
+    files = list_extract_files(ex)
+    plan = carried.plan(wh, files, unchanged.code_digest())
+    assert sorted(Path(f.path).name for f in plan.reads) == ["week-2.csv", "week-5.csv"]
+    assert sorted(Path(p).name for p in plan.kept) == ["late_fixes.csv", "week-0.csv", "week-1.csv",
+                                                       "week-3.csv", "week-4.csv"]
+    assert len(plan.departed) == 1  # week 2 as it was
+
+    for warehouse in (wh, full):
+        run_night(ex, warehouse, NIGHT_2, datetime(2026, 9, 16, 2), validate=False, preview=False)
+    assert _published(wh) == _published(full)
+    assert len(_published(wh)) > 10
+
+    parts = _manifest(wh)["parts"]
+    unchanged_weeks = {p: entry for p, entry in parts.items() if Path(p).name in ("week-3.csv", "week-4.csv")}
+    assert unchanged_weeks == {p: first_parts[p] for p in unchanged_weeks}  # not rewritten
+    for name in ("week-0.csv", "week-1.csv", "week-2.csv", "week-5.csv"):  # read, or a row reconsidered
+        (entry,) = [e for p, e in parts.items() if Path(p).name == name]
+        assert entry[1].startswith("run-20260916"), name
+    assert sorted(path.name for path in (wh / carried.STATE).iterdir()) == sorted(
+        [carried.MANIFEST] + [entry[1] for entry in parts.values()])
+
+    rejects = query(wh, "select source_file, reason, raw from rejects where period = '2026-09' "
+                        "and table_name = 'usage_events' order by all")
+    week_1_line = [(Path(f).name, reason, raw) for f, reason, raw in rejects if Path(f).name == "week-1.csv"]
+    assert len(week_1_line) == 1 and week_1_line[0][1].startswith("conflicting duplicate")
+    assert fields[1] in week_1_line[0][2]  # the row as read, from the file read again for it
+    assert any(Path(f).name == "week-2.csv" and "BAD-QTY" in raw for f, _, raw in rejects)
+
+
+def test_a_changed_clients_file_reads_every_events_file_again(tmp_path):
+    ex = write_sample(tmp_path / "ex", n_clients=20, n_events=2_000)
+    wh = tmp_path / "wh"
+    run_night(ex, wh, NIGHT_1, datetime(2026, 9, 15, 2), validate=False, preview=False)
+    assert len(carried.plan(wh, list_extract_files(ex), unchanged.code_digest()).reads) == 0
+    clients = ex / "clients" / "extract.csv"
+    clients.write_text(clients.read_text() + "\n")  # any change of content
+    plan = carried.plan(wh, list_extract_files(ex), unchanged.code_digest())
+    assert len(plan.reads) == 2 and not plan.kept
+
+
+def test_a_file_without_rows_is_kept_and_a_lost_part_of_a_departed_file_reads_every_file_again(tmp_path):
+    ex = write_sample(tmp_path / "ex", n_clients=20, n_events=2_000)
+    (ex / "usage_events" / "empty.csv").write_text("reseller_id,event_id,client_id,item_code,occurred_at,quantity\n")
+    wh = tmp_path / "wh"
+    run_night(ex, wh, NIGHT_1, datetime(2026, 9, 15, 2), validate=False, preview=False)
+    parts = _manifest(wh)["parts"]
+    assert [entry[1] for p, entry in parts.items() if p.endswith("empty.csv")] == [None]
+    plan = carried.plan(wh, list_extract_files(ex), unchanged.code_digest())
+    assert len(plan.kept) == 3 and not plan.reads and len(plan.kept_parts) == 2
+
+    late = next(p for p in parts if p.endswith("late_fixes.csv"))
+    shutil.rmtree(wh / carried.STATE / parts[late][1])
+    Path(late).unlink()
+    plan = carried.plan(wh, list_extract_files(ex), unchanged.code_digest())
+    assert sorted(Path(f.path).name for f in plan.reads) == ["empty.csv", "events.parquet"] and not plan.kept

@@ -1,0 +1,235 @@
+"""Usage events' verdicts carried from one run to the next: each events file's contribution.
+
+After a run publishes, the warehouse keeps in `_run_state/usage_events/`, for every events
+file the run read, the file's rows as judged (typed values, key and row hashes, duplicate
+flag, reject reason, the row as read when rejected), one Parquet part per file, and a
+manifest naming each file (path and SHA-256), its part, and the context the verdicts were
+reached in: every other extract file and the code (`context_key`).
+
+A later run in the same context reads only the events files that are new or changed. The
+rows of the other files keep their verdicts, except the rows that share a key hash with a
+row arriving (a new file's row may repeat or contradict an old one) or departing (a removed
+file's row may have been the copy kept, or the other half of a conflict): those go back
+through deduplication and validation with the new rows (`carried_usage_events`), so every
+verdict is the one a run reading every file reaches (rows sharing a key share its hash).
+Any other change of context reads every file again. Losing the state only costs that.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from transforms import extracts
+from transforms.extracts import ExtractFile
+from transforms.sqltext import literal, scan_path
+
+TABLE = "usage_events"
+# work tables of the carrying, which the billing models never read
+WORK_TABLES = ("carried_usage_events", "usage_event_hashes_reconsidered", "usage_event_state",
+               "usage_event_parts", "kept_usage_events", "int_usage_events_verdicts")
+STATE = Path("_run_state") / TABLE
+MANIFEST = "manifest.json"
+PARTS = "usage_events_parts"  # the run's new parts, beside its work database
+
+# stg_usage_events' columns, as a carried row re-enters it
+STAGED_COLUMNS = {
+    "reseller_id": "varchar", "event_id": "varchar", "client_id": "varchar", "item_code": "varchar",
+    "quantity": "decimal(18, 6)", "occurred_at": "timestamp", "reject_reason": "varchar",
+    "_source_file": "varchar", "_source_line": "bigint", "_key_hash": "ubigint", "_row_hash": "ubigint",
+    "_row_reject_reason": "varchar",
+}
+VERDICT_COLUMNS = STAGED_COLUMNS | {"is_duplicate": "boolean"}
+
+
+def context_key(files: list[ExtractFile], code_digest: str) -> str:
+    """What an events row's verdict depends on besides the events files: every other extract
+    file (path and content) and the code."""
+    digest = hashlib.sha256(code_digest.encode())
+    digest.update(json.dumps([[f.table, str(f.path), f.sha256] for f in files if f.table != TABLE]).encode())
+    return digest.hexdigest()
+
+
+@dataclass
+class Carry:
+    """What one run reads, keeps and reconsiders. `state` is None for a run that keeps no
+    state (it reads every file and writes no parts)."""
+
+    state: Path | None
+    context: str = ""
+    kept: dict[str, tuple[str, Path | None]] = field(default_factory=dict)  # path -> (sha256, part)
+    departed: list[Path] = field(default_factory=list)  # parts of files gone or changed
+    reads: list[ExtractFile] = field(default_factory=list)  # the events files read in full
+
+    @property
+    def carries(self) -> bool:
+        return bool(self.kept_parts)
+
+    @property
+    def kept_parts(self) -> list[Path]:
+        """The kept files' parts (a file without rows has none)."""
+        return [part for _, part in self.kept.values() if part is not None]
+
+
+def plan(warehouse: Path | None, files: list[ExtractFile], code_digest: str) -> Carry:
+    """Which events files to read, which parts to keep, which departed (see the docstring)."""
+    events = [f for f in files if f.table == TABLE]
+    if warehouse is None:
+        return Carry(None, reads=events)
+    state, context = warehouse / STATE, context_key(files, code_digest)
+    carry = Carry(state, context, reads=events)
+    manifest = _manifest(state)
+    if manifest.get("context") != context:
+        return carry
+    current = {str(f.path): f.sha256 for f in events}
+    kept, departed = {}, []
+    for path, (sha256, part) in manifest["parts"].items():
+        if current.get(path) == sha256 and (part is None or (state / part).is_dir()):
+            kept[path] = (sha256, part and state / part)
+        elif part is not None:
+            departed.append(state / part)
+    if any(not part.is_dir() for part in departed):
+        return carry  # a departed file's rows cannot be looked up: read every file
+    carry.kept, carry.departed = kept, departed
+    carry.reads = [f for f in events if str(f.path) not in kept]
+    return carry
+
+
+def _manifest(state: Path) -> dict:
+    try:
+        return json.loads((state / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _scan(parts) -> str:
+    """A scan of part folders (never hive partitioning: a `key=value` folder above the
+    warehouse is part of its path, not a column)."""
+    return ("read_parquet([" + ", ".join(literal(scan_path(p, "/*.parquet")) for p in parts)
+            + f"], {extracts.PARQUET_OPTIONS})")
+
+
+def _typed(columns: dict[str, str], sources: dict[str, str] | None = None) -> str:
+    """Each column cast to its type, read from its own name or the one `sources` gives."""
+    return ", ".join(f"cast({(sources or {}).get(c, c)} as {t}) as {c}" for c, t in columns.items())
+
+
+def create_inputs(con: duckdb.DuckDBPyConnection, carry: Carry) -> None:
+    """Empty `carried_usage_events` (read by stg_usage_events) and
+    `usage_event_hashes_reconsidered`; the run's state context, if it keeps state."""
+    con.execute("create or replace table carried_usage_events ("
+                + ", ".join(f"{c} {t}" for c, t in STAGED_COLUMNS.items()) + ")")
+    con.execute("create or replace table usage_event_hashes_reconsidered (_key_hash ubigint)")
+    con.execute("create or replace table usage_event_state (context varchar)")
+    if carry.state is not None:
+        con.execute("insert into usage_event_state values ($context)", {"context": carry.context})
+
+
+def stage_carried(con: duckdb.DuckDBPyConnection, carry: Carry) -> None:
+    """Before the events are judged: the hashes of every row of a file read now or of a
+    departed file, and into `carried_usage_events` the kept rows sharing one, as they were
+    staged (needs the view stg_usage_events over the files read)."""
+    if not carry.carries:
+        return
+    departed = (f" union select _key_hash from {_scan(carry.departed)}"
+                if carry.departed else "")
+    con.execute(f"insert into usage_event_hashes_reconsidered select distinct _key_hash from "
+                f"(select _key_hash from stg_usage_events{departed})")
+    columns = _typed(STAGED_COLUMNS, {"reject_reason": "_row_reject_reason"})
+    con.execute(f"insert into carried_usage_events select {columns} from {_scan(carry.kept_parts)} "
+                "semi join usage_event_hashes_reconsidered using (_key_hash)")
+
+
+def attach_kept(con: duckdb.DuckDBPyConnection, carry: Carry) -> None:
+    """After int_usage_events_verdicts: `kept_usage_events`, the kept rows whose verdicts stand."""
+    if not carry.carries:
+        con.execute("create or replace view kept_usage_events as select "
+                    + ", ".join(f"null::{t} as {c}" for c, t in VERDICT_COLUMNS.items()) + " where false")
+        return
+    con.execute(f"create or replace view kept_usage_events as select {_typed(VERDICT_COLUMNS)} "
+                f"from {_scan(carry.kept_parts)} "
+                "anti join usage_event_hashes_reconsidered using (_key_hash)")
+
+
+def kept_rejected(carry: Carry, rescanned: set[str]) -> str:
+    """The row as read of every kept row an earlier run rejected (its file is not read again
+    unless in `rescanned`), for raw_usage_events_rejected."""
+    parts = [part for path, (_, part) in carry.kept.items() if path not in rescanned and part is not None]
+    if not parts:
+        return extracts.EMPTY_REJECTED
+    return (f"select _source_file, _source_line, _raw from {_scan(parts)} "
+            "where _raw is not null")
+
+
+def newly_rejected_files(con: duckdb.DuckDBPyConnection, carry: Carry) -> list[str]:
+    """Kept files with a carried row this run rejects whose row as read no part holds (it
+    passed before): those files are read again for it."""
+    if not carry.carries:
+        return []
+    known = _scan(carry.kept_parts)
+    return [row[0] for row in con.execute(
+        "select distinct verdicts._source_file from int_usage_events_verdicts as verdicts "
+        "semi join carried_usage_events using (_source_file, _source_line) "
+        f"anti join (select _source_file, _source_line from {known} where _raw is not null) "
+        "using (_source_file, _source_line) where verdicts.reject_reason is not null order by 1").fetchall()]
+
+
+def write_parts(con: duckdb.DuckDBPyConnection, carry: Carry, work: Path) -> None:
+    """The run's new parts, beside its work database: one per events file read, and one anew
+    for each kept file one of whose rows was reconsidered (`usage_event_parts` numbers them;
+    a file without rows gets no folder). Moved into the state by `remember`."""
+    con.execute("create or replace table usage_event_parts (path varchar, part integer)")
+    if carry.state is None:
+        return
+    touched = {row[0] for row in con.execute("select distinct _source_file from carried_usage_events").fetchall()}
+    written = [str(f.path) for f in carry.reads] + sorted(touched)
+    if not written:
+        return
+    con.executemany("insert into usage_event_parts values (?, ?)", [(p, n) for n, p in enumerate(written)])
+    folder = work / PARTS
+    shutil.rmtree(folder, ignore_errors=True)
+    # every row judged now is in a written file; the rows a touched file keeps are in its old part
+    kept_in_touched = "".join(
+        f" union all by name select * from kept_usage_events where _source_file = {literal(path)}"
+        for path in sorted(touched))
+    con.execute("set preserve_insertion_order = false")
+    try:
+        con.execute(
+            f"copy (select {', '.join(f'judged.{c}' for c in VERDICT_COLUMNS)}, rejected._raw, parts.part "
+            f"from (select * from int_usage_events_verdicts{kept_in_touched}) as judged "
+            "inner join usage_event_parts as parts on parts.path = judged._source_file "
+            "left join raw_usage_events_rejected as rejected using (_source_file, _source_line)) "
+            f"to {literal(str(folder))} (format parquet, partition_by (part))")
+    finally:
+        con.execute("reset preserve_insertion_order")
+
+
+def remember(warehouse: Path, work: Path, run_id: str, files: list[ExtractFile], context: str,
+             written: list[tuple[str, int]]) -> None:
+    """After a run's commit: move its new parts into the state, then name every file's part
+    in the manifest (replaced at once), then drop the parts no longer named."""
+    state = warehouse / STATE
+    state.mkdir(parents=True, exist_ok=True)
+    manifest = _manifest(state)
+    events = {str(f.path): f.sha256 for f in files if f.table == TABLE}
+    parts = {}
+    if manifest.get("context") == context:
+        parts = {p: entry for p, entry in manifest["parts"].items()
+                 if events.get(p) == entry[0] and (entry[1] is None or (state / entry[1]).is_dir())}
+    for path, part_no in written:
+        made = work / PARTS / f"part={part_no}"
+        name = f"{run_id}-{part_no}" if made.is_dir() else None  # no folder: the file has no rows
+        if name:
+            os.replace(made, state / name)
+        parts[path] = [events[path], name]
+    temp = state / (MANIFEST + ".tmp")
+    temp.write_text(json.dumps({"context": context, "parts": parts}, sort_keys=True))
+    os.replace(temp, state / MANIFEST)
+    named = {entry[1] for entry in parts.values()} | {MANIFEST}
+    for path in state.iterdir():
+        if path.name not in named:
+            shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
