@@ -94,6 +94,28 @@ def test_a_frame_is_narrowed_to_its_breaking_rows_and_the_sample(sample, tmp_pat
         ("invoice_lines.warn", "amount")]
 
 
+def test_a_value_on_a_bound_is_narrowed_away_unless_the_bound_is_strict(sample, tmp_path, monkeypatch):
+    """usage_summary.warn expects billable_units between 0 and 10,000,000: a row on either
+    bound passes and is left out of the frame (most rows bill 0 units); a row past it stays."""
+    between = {"type": "expect_column_values_to_be_between", "kwargs": {"column": "units", "min_value": 0,
+                                                                          "max_value": 10}}
+    assert validation._failing_rows(between) == '"units" < 0 or "units" > 10'
+    between["kwargs"] |= {"strict_min": True, "strict_max": True}
+    assert validation._failing_rows(between) == '"units" <= 0 or "units" >= 10'
+    with _scratch(sample, tmp_path) as con:
+        on_bound = con.execute("select count(*) from usage_summary where billable_units = 0").fetchone()[0]
+        for row, units in ((0, 10_000_000), (1, 10_000_001)):  # the units still add up to the quantity
+            con.execute("update usage_summary set billable_units = $units, quantity = quantity - billable_units "
+                        "+ $units where rowid = $row", {"units": units, "row": row})
+        monkeypatch.setattr(validation, "SAMPLE_ROWS", 0)
+        frame = validation.check_frames(con)["usage_summary"]
+        report = validation.validate(con, None)
+    assert on_bound > 10
+    assert list(frame["billable_units"]) == [10000001]
+    assert [(f.suite, f.column) for f in report.warnings if f.suite.startswith("usage_summary")] == [
+        ("usage_summary.warn", "billable_units")]
+
+
 def test_distinct_keys_are_counted_exactly_where_two_keys_share_a_hash(sample, tmp_path):
     """Keys are counted by their 64-bit hash and exactly where a hash repeats: two different
     events given one hash are still two keys (the suite passes); a key used twice is one."""

@@ -135,8 +135,7 @@ def stage_carried(con: duckdb.DuckDBPyConnection, carry: Carry) -> None:
     staged (needs the view stg_usage_events over the files read)."""
     if not carry.carries:
         return
-    departed = (f" union select _key_hash from {_scan(carry.departed)}"
-                if carry.departed else "")
+    departed = f" union select _key_hash from {_scan(carry.departed)}" if carry.departed else ""
     con.execute(f"insert into usage_event_hashes_reconsidered select distinct _key_hash from "
                 f"(select _key_hash from stg_usage_events{departed})")
     columns = _typed(STAGED_COLUMNS, {"reject_reason": "_row_reject_reason"})
@@ -155,27 +154,29 @@ def attach_kept(con: duckdb.DuckDBPyConnection, carry: Carry) -> None:
                 "anti join usage_event_hashes_reconsidered using (_key_hash)")
 
 
-def kept_rejected(carry: Carry, rescanned: set[str]) -> str:
-    """The row as read of every kept row an earlier run rejected (its file is not read again
-    unless in `rescanned`), for raw_usage_events_rejected."""
+def rejected_query(con: duckdb.DuckDBPyConnection, carry: Carry, read_now: str, files: list[ExtractFile]) -> str:
+    """The query of raw_usage_events_rejected, after the verdicts: the rows as read of the
+    rejected rows of the files read now (`read_now`) and of the kept files. A kept part holds
+    the row as read of each row rejected when it was written; a kept file with a row rejected
+    only now is read again for it."""
+    rescanned = _newly_rejected_files(con, carry)
     parts = [part for path, (_, part) in carry.kept.items() if path not in rescanned and part is not None]
-    if not parts:
-        return extracts.EMPTY_REJECTED
-    return (f"select _source_file, _source_line, _raw from {_scan(parts)} "
-            "where _raw is not null")
+    kept = (f"select _source_file, _source_line, _raw from {_scan(parts)} where _raw is not null"
+            if parts else extracts.EMPTY_REJECTED)
+    again = [extracts.rejected_rows(con, f, 1_000_000 + n)  # apart from load_raw_tables' scratch tables
+             for n, f in enumerate(f for f in files if str(f.path) in rescanned)]
+    return "\nunion all\n".join([read_now, kept, *again])
 
 
-def newly_rejected_files(con: duckdb.DuckDBPyConnection, carry: Carry) -> list[str]:
-    """Kept files with a carried row this run rejects whose row as read no part holds (it
-    passed before): those files are read again for it."""
+def _newly_rejected_files(con: duckdb.DuckDBPyConnection, carry: Carry) -> set[str]:
+    """Kept files with a carried row this run rejects whose row as read no part holds."""
     if not carry.carries:
-        return []
-    known = _scan(carry.kept_parts)
-    return [row[0] for row in con.execute(
+        return set()
+    return {row[0] for row in con.execute(
         "select distinct verdicts._source_file from int_usage_events_verdicts as verdicts "
         "semi join carried_usage_events using (_source_file, _source_line) "
-        f"anti join (select _source_file, _source_line from {known} where _raw is not null) "
-        "using (_source_file, _source_line) where verdicts.reject_reason is not null order by 1").fetchall()]
+        f"anti join (select _source_file, _source_line from {_scan(carry.kept_parts)} where _raw is not null) "
+        "using (_source_file, _source_line) where verdicts.reject_reason is not null").fetchall()}
 
 
 def write_parts(con: duckdb.DuckDBPyConnection, carry: Carry, work: Path) -> None:

@@ -82,11 +82,7 @@ def ingest(
         models.build_model(con, "stg_usage_events")
         carried.stage_carried(con, carry)
         models.build_staging(con, after={"int_usage_events_verdicts": lambda: carried.attach_kept(con, carry)})
-        rescanned = carried.newly_rejected_files(con, carry)
-        rejected_queries[carried.TABLE] = "\nunion all\n".join(
-            [rejected_queries[carried.TABLE], carried.kept_rejected(carry, set(rescanned))]
-            + [extracts.rejected_rows(con, f, 1_000_000 + n) for n, f in enumerate(
-                f for f in files if str(f.path) in rescanned)])
+        rejected_queries[carried.TABLE] = carried.rejected_query(con, carry, rejected_queries[carried.TABLE], files)
         extracts.create_rejected_tables(con, rejected_queries)
         carried.write_parts(con, carry, work_db.parent)
         con.execute("create or replace table input_files (table_name varchar, path varchar, sha256 varchar, "

@@ -8,8 +8,9 @@ with active as (
         and cycles.item_code = summary.item_code and cycles.usage_bill_date = summary.bill_date
         and cycles.cycle_start = summary.cycle_start
     where summary.billable_units > 0
-        and coalesce(case when cycles.is_metered then cycles.unit_fee else cycles.overage_fee end, 0)
-            * summary.billable_units >= 0.01
+        -- widened first: DECIMAL(18, 6) x DECIMAL(18, 6) stays 18 digits wide, which a million units overflow
+        and cast(coalesce(case when cycles.is_metered then cycles.unit_fee else cycles.overage_fee end, 0)
+            as decimal(38, 6)) * cast(summary.billable_units as decimal(38, 6)) >= 0.01
 ),
 
 invoiced as (
