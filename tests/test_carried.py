@@ -137,3 +137,38 @@ def test_a_file_without_rows_is_kept_and_a_lost_part_of_a_departed_file_reads_ev
     Path(late).unlink()
     plan = carried.plan(wh, list_extract_files(ex), unchanged.code_digest())
     assert sorted(Path(f.path).name for f in plan.reads) == ["empty.csv", "events.parquet"] and not plan.kept
+
+
+def test_a_removed_file_and_an_unreadable_part_publish_what_reading_every_file_does(tmp_path):
+    """A removed file's rows leave (the copy of one of its events in another file becomes the
+    row kept); a part that cannot be read costs one full read, never a failed night."""
+    ex = write_sample(tmp_path / "ex", n_clients=40, n_events=20_000)
+    _split_events(ex)
+    folder = ex / "usage_events"
+    _append(folder / "week-4.csv", _first_rows(folder / "week-3.csv", 2))  # exact copies, in a later file
+    wh = tmp_path / "wh"
+    run_night(ex, wh, NIGHT_1, datetime(2026, 9, 15, 2), validate=False, preview=False)
+    (folder / "week-3.csv").unlink()
+    full = tmp_path / "wh-full"
+    shutil.copytree(wh, full)
+    shutil.rmtree(full / carried.STATE)
+    plan = carried.plan(wh, list_extract_files(ex), unchanged.code_digest())
+    assert not plan.reads and len(plan.departed) == 1
+    for warehouse in (wh, full):
+        run_night(ex, warehouse, NIGHT_2, datetime(2026, 9, 16, 2), validate=False, preview=False)
+    assert _published(wh) == _published(full)
+    parts = _manifest(wh)["parts"]
+    assert not any(p.endswith("week-3.csv") for p in parts)
+    (week_4,) = [entry for p, entry in parts.items() if p.endswith("week-4.csv")]
+    assert week_4[1].startswith("run-20260916")  # its copies were reconsidered: now the rows kept
+
+    (part_file,) = (wh / carried.STATE / week_4[1]).glob("*.parquet")
+    part_file.write_bytes(b"not parquet")
+    (folder / "week-3.csv").write_text("reseller_id,event_id,client_id,item_code,occurred_at,quantity\n")
+    shutil.rmtree(full)
+    shutil.copytree(wh, full)
+    shutil.rmtree(full / carried.STATE)
+    for warehouse in (wh, full):
+        run_night(ex, warehouse, NIGHT_2, datetime(2026, 9, 16, 3), validate=False, preview=False)
+    assert _published(wh) == _published(full)
+    assert all(entry[1] is None or entry[1].startswith("run-20260916T03") for entry in _manifest(wh)["parts"].values())

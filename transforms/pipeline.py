@@ -19,6 +19,7 @@ import duckdb
 import pyarrow
 
 from transforms import assets, carried, extracts, models, partitions, preview, unchanged, validation, warehouse
+from transforms.messages import one_line
 from transforms.sqltext import scan_path
 
 log = logging.getLogger(__name__)
@@ -76,15 +77,14 @@ def ingest(
     carry = carried.plan(warehouse_dir, files, unchanged.code_digest())
     con = models.connect(work_db)
     try:
-        rejected_queries = extracts.load_raw_tables(
-            con, [f for f in files if f.table != carried.TABLE or f in carry.reads])
-        carried.create_inputs(con, carry)
-        models.build_model(con, "stg_usage_events")
-        carried.stage_carried(con, carry)
-        models.build_staging(con, after={"int_usage_events_verdicts": lambda: carried.attach_kept(con, carry)})
-        rejected_queries[carried.TABLE] = carried.rejected_query(con, carry, rejected_queries[carried.TABLE], files)
-        extracts.create_rejected_tables(con, rejected_queries)
-        carried.write_parts(con, carry, work_db.parent)
+        try:
+            _read_and_judge(con, files, carry, work_db.parent)
+        except duckdb.Error as error:
+            if not carry.carries:
+                raise
+            # the kept state is only a shortcut: a part that cannot be read costs one full read
+            log.warning("kept usage events verdicts unreadable, reading every events file: %s", one_line(error))
+            _read_and_judge(con, files, carried.reading_every_file(carry, files), work_db.parent)
         con.execute("create or replace table input_files (table_name varchar, path varchar, sha256 varchar, "
                     "stamp bigint[])")
         if files:
@@ -93,6 +93,19 @@ def ingest(
     finally:
         con.close()
     return files
+
+
+def _read_and_judge(con: duckdb.DuckDBPyConnection, files: list[extracts.ExtractFile], carry: carried.Carry,
+                    work: Path) -> None:
+    """Ingest's models over the files `carry` reads and the rows it carries (see ingest)."""
+    rejected_queries = extracts.load_raw_tables(con, [f for f in files if f.table != carried.TABLE or f in carry.reads])
+    carried.create_inputs(con, carry)
+    models.build_model(con, "stg_usage_events")
+    carried.stage_carried(con, carry)
+    models.build_staging(con, after={"int_usage_events_verdicts": lambda: carried.attach_kept(con, carry)})
+    rejected_queries[carried.TABLE] = carried.rejected_query(con, carry, rejected_queries[carried.TABLE], files)
+    extracts.create_rejected_tables(con, rejected_queries)
+    carried.write_parts(con, carry, work)
 
 
 def row_counts(work_db: Path) -> list[tuple]:
