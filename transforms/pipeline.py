@@ -214,7 +214,7 @@ def publish(
                  in con.execute("select table_name, path, sha256, stamp from input_files order by rowid").fetchall()]
         validated = con.execute("select count(*) from validation_summary").fetchone()[0] > 0
         state = con.execute("select any_value(context) from usage_event_state").fetchone()[0]
-        parts = con.execute("select path, part from usage_event_parts order by part").fetchall()
+        parts = [path for (path,) in con.execute("select path from usage_event_parts order by rowid").fetchall()]
     finally:
         con.close()
     pub.commit()
@@ -257,7 +257,7 @@ def _remember(
 
 
 def _remember_events(warehouse_dir: Path, work: Path, params: models.RunParams,
-                     files: list[extracts.ExtractFile], context: str, parts: list[tuple[str, int]]) -> None:
+                     files: list[extracts.ExtractFile], context: str, parts: list[str]) -> None:
     """Keep the run's events verdicts for the next run (after the commit, like `_remember`)."""
     try:
         carried.remember(warehouse_dir, work, params.run_id, files, context, parts)
