@@ -15,10 +15,11 @@ from transforms.sample_data import write_sample
 
 
 def published(warehouse: Path) -> dict[str, str]:
-    """Every published data file and its hash; run records are compared without their run times."""
+    """Every published data file and its hash; run records are compared without their run times,
+    and the state kept for the next run (`_run_state`, written in any row order) is not published."""
     return {
         str(path.relative_to(warehouse)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(warehouse.rglob("*.parquet")) if "runs" not in path.parts
+        for path in sorted(warehouse.rglob("*.parquet")) if not {"runs", "_run_state"} & set(path.parts)
     }
 
 
