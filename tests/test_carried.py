@@ -172,3 +172,20 @@ def test_a_removed_file_and_an_unreadable_part_publish_what_reading_every_file_d
         run_night(ex, warehouse, NIGHT_2, datetime(2026, 9, 16, 3), validate=False, preview=False)
     assert _published(wh) == _published(full)
     assert {entry[1] for entry in _manifest(wh)["parts"].values()} == {"run-20260916T030000000000Z.parquet"}
+
+
+def test_a_manifest_not_as_written_reads_every_file_again(tmp_path):
+    ex = write_sample(tmp_path / "ex", n_clients=20, n_events=2_000)
+    wh = tmp_path / "wh"
+    run_night(ex, wh, NIGHT_1, datetime(2026, 9, 15, 2), validate=False, preview=False)
+    manifest = wh / carried.STATE / carried.MANIFEST
+    written = json.loads(manifest.read_text())
+    for broken in ("{", "[]", json.dumps({"context": written["context"]}),
+                   json.dumps(written | {"parts": {p: [sha, None] for p, (sha, _) in written["parts"].items()}}),
+                   json.dumps(written | {"parts": {p: [sha, "../../x.parquet"] for p, (sha, _) in
+                                                   written["parts"].items()}})):
+        manifest.write_text(broken)
+        plan = carried.plan(wh, list_extract_files(ex), unchanged.code_digest())
+        assert len(plan.reads) == 2 and not plan.kept, broken
+    run_night(ex, wh, NIGHT_2, datetime(2026, 9, 16, 2), validate=False, preview=False)  # and writes it anew
+    assert len(carried.plan(wh, list_extract_files(ex), unchanged.code_digest()).kept) == 2

@@ -103,10 +103,19 @@ def reading_every_file(carry: Carry, files: list[ExtractFile]) -> Carry:
 
 
 def _manifest(state: Path) -> dict:
+    """The manifest, or {} when it is missing or not as `remember` writes it (then every
+    events file is read again)."""
     try:
-        return json.loads((state / MANIFEST).read_text())
-    except (OSError, ValueError):
-        return {}
+        manifest = json.loads((state / MANIFEST).read_text())
+        entries = manifest["parts"].items()
+        if isinstance(manifest["context"], str) and all(
+                isinstance(path, str) and isinstance(entry, list) and len(entry) == 2
+                and all(isinstance(value, str) for value in entry) and "/" not in entry[1]
+                for path, entry in entries):
+            return manifest
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        pass
+    return {}
 
 
 def _scan(files: dict[str, Path], columns: str = "*") -> str:
