@@ -64,7 +64,7 @@ class Carry:
 
     state: Path | None
     context: str = ""
-    kept: dict[str, tuple[str, Path]] = field(default_factory=dict)  # path -> (sha256, part holding its rows)
+    kept: dict[str, Path] = field(default_factory=dict)  # unchanged files -> the part holding their rows
     departed: dict[str, Path] = field(default_factory=dict)  # files gone or changed -> their part
     reads: list[ExtractFile] = field(default_factory=list)  # the events files read in full
 
@@ -83,13 +83,9 @@ def plan(warehouse: Path | None, files: list[ExtractFile], code_digest: str) -> 
     manifest = _manifest(state)
     if manifest.get("context") != context:
         return carry
-    current = {str(f.path): f.sha256 for f in events}
-    kept, departed = {}, {}
-    for path, (sha256, part) in manifest["parts"].items():
-        if current.get(path) == sha256 and (state / part).is_file():
-            kept[path] = (sha256, state / part)
-        else:
-            departed[path] = state / part
+    standing = _standing(state, manifest, {str(f.path): f.sha256 for f in events})
+    kept = {path: state / part for path, part in standing.items()}
+    departed = {path: state / part for path, (_, part) in manifest["parts"].items() if path not in standing}
     if any(not part.is_file() for part in departed.values()):
         return carry  # a departed file's rows cannot be looked up: read every file
     carry.kept, carry.departed = kept, departed
@@ -100,6 +96,13 @@ def plan(warehouse: Path | None, files: list[ExtractFile], code_digest: str) -> 
 def reading_every_file(carry: Carry, files: list[ExtractFile]) -> Carry:
     """The same run keeping nothing from before: every events file read."""
     return Carry(carry.state, carry.context, reads=[f for f in files if f.table == TABLE])
+
+
+def _standing(state: Path, manifest: dict, events: dict[str, str]) -> dict[str, str]:
+    """The manifest's files still there with the same SHA-256 (`events`: path -> SHA-256)
+    whose part is there too, and the name of that part."""
+    return {path: part for path, (sha256, part) in manifest["parts"].items()
+            if events.get(path) == sha256 and (state / part).is_file()}
 
 
 def _manifest(state: Path) -> dict:
@@ -130,10 +133,6 @@ def _scan(files: dict[str, Path], columns: str = "*") -> str:
         for part, paths in sorted(by_part.items())) + ")"
 
 
-def _kept(carry: Carry, leaving_out: set[str] = frozenset()) -> dict[str, Path]:
-    return {path: part for path, (_, part) in carry.kept.items() if path not in leaving_out}
-
-
 def _typed(columns: dict[str, str], sources: dict[str, str] | None = None) -> str:
     """Each column cast to its type, read from its own name or the one `sources` gives."""
     return ", ".join(f"cast({(sources or {}).get(c, c)} as {t}) as {c}" for c, t in columns.items())
@@ -160,7 +159,7 @@ def stage_carried(con: duckdb.DuckDBPyConnection, carry: Carry) -> None:
     con.execute(f"insert into usage_event_hashes_reconsidered select distinct _key_hash from "
                 f"(select _key_hash from stg_usage_events{departed})")
     columns = _typed(STAGED_COLUMNS, {"reject_reason": "_row_reject_reason"})
-    con.execute(f"insert into carried_usage_events select {columns} from {_scan(_kept(carry))} "
+    con.execute(f"insert into carried_usage_events select {columns} from {_scan(carry.kept)} "
                 "semi join usage_event_hashes_reconsidered using (_key_hash)")
 
 
@@ -171,7 +170,7 @@ def attach_kept(con: duckdb.DuckDBPyConnection, carry: Carry) -> None:
                     + ", ".join(f"null::{t} as {c}" for c, t in VERDICT_COLUMNS.items()) + " where false")
         return
     con.execute(f"create or replace view kept_usage_events as select {_typed(VERDICT_COLUMNS)} "
-                f"from {_scan(_kept(carry))} "
+                f"from {_scan(carry.kept)} "
                 "anti join usage_event_hashes_reconsidered using (_key_hash)")
 
 
@@ -181,7 +180,7 @@ def rejected_query(con: duckdb.DuckDBPyConnection, carry: Carry, read_now: str, 
     the row as read of each row rejected when it was written; a kept file with a row rejected
     only now is read again for it."""
     rescanned = _newly_rejected_files(con, carry)
-    parts = _kept(carry, leaving_out=rescanned)
+    parts = {path: part for path, part in carry.kept.items() if path not in rescanned}
     kept = (f"select _source_file, _source_line, _raw from {_scan(parts)} where _raw is not null"
             if parts else extracts.EMPTY_REJECTED)
     again = [extracts.rejected_rows(con, f, 1_000_000 + n)  # apart from load_raw_tables' scratch tables
@@ -196,7 +195,7 @@ def _newly_rejected_files(con: duckdb.DuckDBPyConnection, carry: Carry) -> set[s
     return {row[0] for row in con.execute(
         "select distinct verdicts._source_file from int_usage_events_verdicts as verdicts "
         "semi join carried_usage_events using (_source_file, _source_line) "
-        f"anti join (select _source_file, _source_line from {_scan(_kept(carry))} where _raw is not null) "
+        f"anti join (select _source_file, _source_line from {_scan(carry.kept)} where _raw is not null) "
         "using (_source_file, _source_line) where verdicts.reject_reason is not null").fetchall()}
 
 
@@ -237,8 +236,7 @@ def remember(warehouse: Path, work: Path, run_id: str, files: list[ExtractFile],
     events = {str(f.path): f.sha256 for f in files if f.table == TABLE}
     parts = {}
     if manifest.get("context") == context:
-        parts = {p: entry for p, entry in manifest["parts"].items()
-                 if events.get(p) == entry[0] and (state / entry[1]).is_file()}
+        parts = {path: [events[path], part] for path, part in _standing(state, manifest, events).items()}
     if written:
         name = f"{run_id}.parquet"
         os.replace(work / PART, state / name)
