@@ -329,3 +329,20 @@ def test_locked_since_is_the_first_day_of_the_current_unbroken_lock_out(tmp_path
         ("2026-11-30", "locked", D("100.00"), since_on_nov_30),
     ]
 
+
+
+def test_a_model_out_of_duckdb_memory_names_itself_and_the_setting_to_raise(monkeypatch):
+    import duckdb
+
+    from transforms import graph, models
+
+    # a list aggregate cannot spill: 3M integers never fit in 4 MB
+    hungry = graph.Model("int_hungry", "intermediate", "select list(range) as l from range(3000000)")
+    monkeypatch.setattr(graph, "models", lambda: {"int_hungry": hungry})
+    con = duckdb.connect()
+    con.execute("set memory_limit = '4MB'")
+    con.execute("set threads = 1")
+    with pytest.raises(duckdb.OutOfMemoryException) as failed:
+        models.build_model(con, "int_hungry")
+    assert str(failed.value).startswith("model int_hungry needs more than DuckDB's memory_limit (3.8 MiB; "
+                                        "BILLING_DUCKDB_MEMORY_LIMIT sets it): Out of Memory Error: ")

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from transforms import assets, graph, settings
+from transforms.messages import one_line
 
 SQL_DIR = assets.SQL_DIR
 
@@ -72,6 +73,11 @@ def build_model(con: duckdb.DuckDBPyConnection, name: str, **parameters: str) ->
         con.execute("set preserve_insertion_order = false")
     try:
         con.execute(f"create or replace {model.materialize} {name} as {sql}")
+    except duckdb.OutOfMemoryException as error:  # say where, and what to change
+        limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
+        raise duckdb.OutOfMemoryException(
+            f"model {name} needs more than DuckDB's memory_limit ({limit}; BILLING_DUCKDB_MEMORY_LIMIT sets it): "
+            + one_line(error)) from error
     finally:
         if not model.keeps_insertion_order:
             con.execute("reset preserve_insertion_order")
