@@ -330,7 +330,6 @@ def test_locked_since_is_the_first_day_of_the_current_unbroken_lock_out(tmp_path
     ]
 
 
-
 def test_a_model_out_of_duckdb_memory_names_itself_and_the_setting_to_raise(monkeypatch):
     import duckdb
 
