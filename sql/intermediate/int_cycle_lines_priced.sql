@@ -24,8 +24,6 @@ fee_lines as (
         1 as line_order,
         cast(1 as decimal(38, 6)) as line_quantity,
         cycles.cycle_fee as unit_price,
-        'cycle_fee=' || cycle_fee_source || ', cycle_months=' || cycle_months_source
-            || ', trial_days=' || trial_days_source || ', enabled=' || enabled_source as price_source,
     from int_cycles_priced_and_windowed as cycles
     cross join params
     where cycles.cycle_start < params.range_end
@@ -49,12 +47,6 @@ usage_lines as (
         case when is_metered then 2 else 3 end as line_order,
         billable_units as line_quantity,
         case when is_metered then unit_fee else overage_fee end as unit_price,
-        'metered=' || metered_source
-            || case when is_metered then ', unit_fee=' || unit_fee_source
-                else ', overage_fee=' || overage_fee_source end
-            || ', included_units=' || included_units_source || ', bonus_units=' || bonus_units_source
-            || ', max_units=' || max_units_source || ', trial_days=' || trial_days_source
-            || ', enabled=' || enabled_source as price_source,
     from billed_cycles
     where is_metered or overage_fee is not null
 ),
@@ -66,8 +58,6 @@ minimum_lines as (
         4 as line_order,
         min_units - billable_units as line_quantity,
         unit_fee as unit_price,
-        'metered=' || metered_source || ', unit_fee=' || unit_fee_source
-            || ', min_units=' || min_units_source || ', enabled=' || enabled_source as price_source,
     from billed_cycles
     where is_metered and billable_units < min_units and cycle_start >= trial_end
 ),
@@ -76,23 +66,23 @@ lines as (
     select
         reseller_id, client_id, item_code, line_type, line_order, currency, minor_unit,
         invoice_date, cycle_start, cycle_end as window_end, cycle_start as window_start,
-        line_quantity, unit_price, price_source, cycle_no, pricing_rows,
+        line_quantity, unit_price, cycle_no, priced_from,
     from fee_lines
     union all by name
     select
         reseller_id, client_id, item_code, line_type, line_order, currency, minor_unit,
-        invoice_date, cycle_start, window_end, window_start, line_quantity, unit_price, price_source, cycle_no,
-        pricing_rows,
+        invoice_date, cycle_start, window_end, window_start, line_quantity, unit_price, cycle_no,
+        priced_from,
     from usage_lines
     union all by name
     select
         reseller_id, client_id, item_code, line_type, line_order, currency, minor_unit,
-        invoice_date, cycle_start, window_end, window_start, line_quantity, unit_price, price_source, cycle_no,
-        pricing_rows,
+        invoice_date, cycle_start, window_end, window_start, line_quantity, unit_price, cycle_no,
+        priced_from,
     from minimum_lines
 ),
 
-final as (
+amounts as (
     select
         lines.reseller_id,
         lines.client_id,
@@ -105,8 +95,6 @@ final as (
             when 'minimum' then ' - minimum shortfall '
         end || strftime(lines.window_start, '%Y-%m-%d') || ' to ' || strftime(lines.window_end, '%Y-%m-%d')
             as description,
-        lines.price_source || '; rows in force: ' || coalesce(nullif(lines.pricing_rows, ''), 'none')
-            as price_source,
         lines.currency,
         items.sort_order * 10 + lines.line_order as line_sort,
         cast(lines.line_quantity as decimal(18, 6)) as quantity,
@@ -118,8 +106,87 @@ final as (
         lines.window_start,
         lines.window_end,
         lines.cycle_no,
+        lines.priced_from,
     from lines
     inner join items using (reseller_id, item_code)
+),
+
+-- where each option of the line's change point came from (none in force: every option 'default')
+sources as (
+    select
+        reseller_id,
+        client_id,
+        item_code,
+        valid_from as priced_from,
+        enabled_source,
+        cycle_fee_source,
+        cycle_months_source,
+        trial_days_source,
+        unit_fee_source,
+        included_units_source,
+        bonus_units_source,
+        metered_source,
+        overage_fee_source,
+        max_units_source,
+        min_units_source,
+        concat_ws(', ',
+            'account ' || strftime(account_row_effective_from, '%Y-%m-%d'),
+            'group ' || strftime(group_row_effective_from, '%Y-%m-%d'),
+            'client ' || strftime(client_row_effective_from, '%Y-%m-%d')
+        ) as pricing_rows,
+    from int_prices_resolved_by_hierarchy
+),
+
+sourced as (
+    select
+        amounts.* exclude (priced_from),
+        coalesce(sources.enabled_source, 'default') as enabled_source,
+        coalesce(sources.cycle_fee_source, 'default') as cycle_fee_source,
+        coalesce(sources.cycle_months_source, 'default') as cycle_months_source,
+        coalesce(sources.trial_days_source, 'default') as trial_days_source,
+        coalesce(sources.unit_fee_source, 'default') as unit_fee_source,
+        coalesce(sources.included_units_source, 'default') as included_units_source,
+        coalesce(sources.bonus_units_source, 'default') as bonus_units_source,
+        coalesce(sources.metered_source, 'default') as metered_source,
+        coalesce(sources.overage_fee_source, 'default') as overage_fee_source,
+        coalesce(sources.max_units_source, 'default') as max_units_source,
+        coalesce(sources.min_units_source, 'default') as min_units_source,
+        coalesce(nullif(sources.pricing_rows, ''), 'none') as pricing_rows,
+    from amounts
+    left join sources using (reseller_id, client_id, item_code, priced_from)
+    where amounts.amount <> 0
+),
+
+final as (
+    select
+        reseller_id,
+        client_id,
+        item_code,
+        line_type,
+        description,
+        case line_type
+            when 'cycle_fee' then 'cycle_fee=' || cycle_fee_source || ', cycle_months=' || cycle_months_source
+                || ', trial_days=' || trial_days_source || ', enabled=' || enabled_source
+            when 'minimum' then 'metered=' || metered_source || ', unit_fee=' || unit_fee_source
+                || ', min_units=' || min_units_source || ', enabled=' || enabled_source
+            else 'metered=' || metered_source
+                || case line_type when 'usage' then ', unit_fee=' || unit_fee_source
+                    else ', overage_fee=' || overage_fee_source end
+                || ', included_units=' || included_units_source || ', bonus_units=' || bonus_units_source
+                || ', max_units=' || max_units_source || ', trial_days=' || trial_days_source
+                || ', enabled=' || enabled_source
+        end || '; rows in force: ' || pricing_rows as price_source,
+        currency,
+        line_sort,
+        quantity,
+        unit_price,
+        amount,
+        invoice_date,
+        cycle_start,
+        window_start,
+        window_end,
+        cycle_no,
+    from sourced
 )
 
-select * from final where amount <> 0
+select * from final

@@ -5,7 +5,9 @@
 -- date; it is billed on the next cycle start or, when the client cancels first, on the
 -- client's final bill date. Cycles starting on or after the cancel date bill no fee and are
 -- dropped, but cycle 1 is kept so a client cancelled before its first bill date still bills
--- its usage. trial_end = start_date + trial_days as priced on the cycle's start.
+-- its usage. trial_end = start_date + trial_days as priced on the cycle's start. Where each
+-- option came from is not carried (these rows are many and wide): a line looks it up by
+-- priced_from, the change point's valid_from (int_cycle_lines_priced).
 with starts as (
     select * from int_cycle_starts_listed
 ),
@@ -35,33 +37,17 @@ priced as (
     select
         dated.*,
         coalesce(prices.is_enabled, false) as is_enabled,
-        coalesce(prices.enabled_source, 'default') as enabled_source,
         coalesce(prices.cycle_fee, 0) as cycle_fee,
-        coalesce(prices.cycle_fee_source, 'default') as cycle_fee_source,
         coalesce(prices.cycle_months, 1) as cycle_months,
-        coalesce(prices.cycle_months_source, 'default') as cycle_months_source,
         coalesce(prices.trial_days, 0) as trial_days,
-        coalesce(prices.trial_days_source, 'default') as trial_days_source,
         coalesce(prices.unit_fee, 0) as unit_fee,
-        coalesce(prices.unit_fee_source, 'default') as unit_fee_source,
         coalesce(prices.included_units, 0) as included_units,
-        coalesce(prices.included_units_source, 'default') as included_units_source,
         coalesce(prices.bonus_units, 0) as bonus_units,
-        coalesce(prices.bonus_units_source, 'default') as bonus_units_source,
         coalesce(prices.is_metered, false) as is_metered,
-        coalesce(prices.metered_source, 'default') as metered_source,
         prices.overage_fee,
-        coalesce(prices.overage_fee_source, 'default') as overage_fee_source,
         prices.max_units,
-        coalesce(prices.max_units_source, 'default') as max_units_source,
         coalesce(prices.min_units, 0) as min_units,
-        coalesce(prices.min_units_source, 'default') as min_units_source,
         prices.valid_from as priced_from,
-        concat_ws(', ',
-            'account ' || strftime(prices.account_row_effective_from, '%Y-%m-%d'),
-            'group ' || strftime(prices.group_row_effective_from, '%Y-%m-%d'),
-            'client ' || strftime(prices.client_row_effective_from, '%Y-%m-%d')
-        ) as pricing_rows,
     from dated
     left join prices  -- the change point in force: a hash join, where an ASOF join sorted 3.5M cycles
         on prices.reseller_id = dated.reseller_id
