@@ -39,3 +39,38 @@ def test_the_build_order_comes_from_the_models_references():
     assert graph.stages()["int_clients_billable"] == "billing" and graph.stages()["stg_clients"] == "ingest"
     assert graph.stages()["invoice_preview"] == "preview"
     assert "int_rows_deduplicated" not in order  # a template, not a model
+
+
+def test_a_parquet_model_is_written_beside_the_database_and_read_through_a_view(tmp_path, monkeypatch):
+    """`materialize: parquet` (the events' verdicts): a file `<name>.parquet` beside the
+    database, a view of that name over it, the same column types as a table; in memory, a table."""
+    from transforms import graph, models
+
+    assert graph.models()["int_usage_events_verdicts"].materialize == "parquet"
+    sql = ("select 'C1' as client_id, 2.5::decimal(18, 6) as quantity, 42::ubigint as _key_hash, "
+           "timestamp '2026-10-01 12:00:00' as occurred_at, null::varchar as reject_reason")
+    monkeypatch.setitem(graph.models(), "tiny", graph.Model("tiny", "intermediate", sql, materialize="parquet"))
+    work = tmp_path / "wh [x]" / "work.duckdb"  # a folder name DuckDB would read as a glob
+    work.parent.mkdir()
+    types = "select column_name, data_type from duckdb_columns() where table_name = 'tiny' order by column_index"
+    con = models.connect(work)
+    try:
+        models.build_model(con, "tiny")
+        models.build_model(con, "tiny")  # built again in the same work file (a run reading every file after all)
+        assert con.execute("select table_type from information_schema.tables where table_name = 'tiny'"
+                           ).fetchone()[0] == "VIEW"
+        on_file = con.execute(types).fetchall()
+        assert con.execute("select * from tiny").fetchall() == con.execute(sql).fetchall()
+    finally:
+        con.close()
+    assert sorted(p.name for p in work.parent.iterdir() if p.suffix == ".parquet") == ["tiny.parquet"]
+    in_memory = models.connect()
+    try:
+        models.build_model(in_memory, "tiny")
+        assert in_memory.execute("select table_type from information_schema.tables where table_name = 'tiny'"
+                                 ).fetchone()[0] == "BASE TABLE"
+        assert in_memory.execute(types).fetchall() == on_file == [
+            ("client_id", "VARCHAR"), ("quantity", "DECIMAL(18,6)"), ("_key_hash", "UBIGINT"),
+            ("occurred_at", "TIMESTAMP"), ("reject_reason", "VARCHAR")]
+    finally:
+        in_memory.close()

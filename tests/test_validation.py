@@ -52,10 +52,14 @@ CORRUPTIONS = {
 
 @contextmanager
 def _scratch(sample, tmp_path):
-    """A connection to a copy of the sample's work database."""
+    """A connection to a copy of the sample's work database, the events' verdicts (a view
+    over Parquet: materialize: parquet) copied into a table there so a test can change them."""
     scratch = tmp_path / "work.duckdb"
     shutil.copy(sample[2], scratch)
     con = models.connect(scratch)
+    con.execute("create table verdicts_copy as select * from int_usage_events_verdicts")
+    con.execute("drop view int_usage_events_verdicts")
+    con.execute("alter table verdicts_copy rename to int_usage_events_verdicts")
     try:
         yield con
     finally:

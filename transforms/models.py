@@ -16,6 +16,7 @@ import duckdb
 
 from transforms import assets, graph, settings
 from transforms.messages import one_line
+from transforms.sqltext import literal, scan_path
 
 SQL_DIR = assets.SQL_DIR
 
@@ -72,7 +73,13 @@ def build_model(con: duckdb.DuckDBPyConnection, name: str, **parameters: str) ->
     if not model.keeps_insertion_order:
         con.execute("set preserve_insertion_order = false")
     try:
-        con.execute(f"create or replace {model.materialize} {name} as {sql}")
+        beside = _parquet_beside_database(con, name) if model.materialize == "parquet" else None
+        if beside is not None:
+            con.execute(f"copy ({sql}) to {literal(str(beside))} (format parquet)")
+            con.execute(f"create or replace view {name} as select * from read_parquet("
+                        f"{literal(scan_path(beside))}, hive_partitioning = false)")
+        else:
+            con.execute(f"create or replace {'view' if model.materialize == 'view' else 'table'} {name} as {sql}")
     except duckdb.OutOfMemoryException as error:  # say where, and what to change
         limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
         raise duckdb.OutOfMemoryException(
@@ -81,6 +88,13 @@ def build_model(con: duckdb.DuckDBPyConnection, name: str, **parameters: str) ->
     finally:
         if not model.keeps_insertion_order:
             con.execute("reset preserve_insertion_order")
+
+
+def _parquet_beside_database(con: duckdb.DuckDBPyConnection, name: str) -> Path | None:
+    """Where a `materialize: parquet` model's rows go: `<name>.parquet` beside the database
+    file (a run's work folder, removed with it); None in memory, where it is a table."""
+    path = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()[0]
+    return Path(path).with_name(f"{name}.parquet") if path else None
 
 
 def build_ledger(con: duckdb.DuckDBPyConnection, proposed: str) -> None:

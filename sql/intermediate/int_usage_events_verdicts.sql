@@ -13,6 +13,9 @@
 -- rows), so the table is written in any order: kept in order, 100M events ran out of a 2GB
 -- memory limit here.
 -- insertion_order: free
+-- Written once as Parquet (10M events: 2.6 s, against 4.6 s as a DuckDB table), which the run's
+-- kept part (transforms/carried.py) and every later reader scan.
+-- materialize: parquet
 with events as (
     select * from int_usage_events_deduplicated
 ),
