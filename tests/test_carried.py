@@ -4,6 +4,7 @@ departing row shares their key. The published result is byte for byte that of a 
 reads every file."""
 
 import json
+import logging
 import shutil
 from datetime import date, datetime
 from pathlib import Path
@@ -100,8 +101,8 @@ def test_a_night_with_new_and_changed_events_files_publishes_what_reading_every_
     for name in ("week-0.csv", "week-1.csv", "week-2.csv", "week-5.csv"):  # read, or a row reconsidered
         (entry,) = [e for p, e in parts.items() if Path(p).name == name]
         assert entry[1].startswith("run-20260916"), name
-    assert sorted(path.name for path in (wh / carried.STATE).iterdir()) == sorted(
-        {carried.MANIFEST} | {entry[1] for entry in parts.values()})  # the parts no file names are gone
+    assert sorted(path.name for path in (wh / carried.STATE).iterdir()) == sorted(  # the parts no file names are gone
+        {carried.MANIFEST} | {name for entry in parts.values() for name in (entry[1], carried.rejected_name(entry[1]))})
 
     rejects = query(wh, "select source_file, reason, raw from rejects where period = '2026-09' "
                         "and table_name = 'usage_events' order by all")
@@ -189,3 +190,28 @@ def test_a_manifest_not_as_written_reads_every_file_again(tmp_path):
         assert len(plan.reads) == 2 and not plan.kept, broken
     run_night(ex, wh, NIGHT_2, datetime(2026, 9, 16, 2), validate=False, preview=False)  # and writes it anew
     assert len(carried.plan(wh, list_extract_files(ex), unchanged.code_digest()).kept) == 2
+
+
+def test_a_lost_file_of_rejected_rows_costs_one_full_read_and_keeps_every_row_as_read(tmp_path, caplog):
+    """Beside each part, `<part>.rejected.parquet` holds the rows as read of its rejected rows;
+    when it is gone, the night reads every file again and its rejects still show each row."""
+    ex = write_sample(tmp_path / "ex", n_clients=20, n_events=2_000)
+    wh = tmp_path / "wh"
+    run_night(ex, wh, NIGHT_1, datetime(2026, 9, 15, 2), validate=False, preview=False)
+    (part,) = {entry[1] for entry in _manifest(wh)["parts"].values()}
+    kept_raws = duckdb.connect().execute(
+        f"select count(*) from read_parquet({literal(str(wh / carried.STATE / carried.rejected_name(part)))})"
+    ).fetchone()[0]
+    (wh / carried.STATE / carried.rejected_name(part)).unlink()
+    full = tmp_path / "wh-full"
+    shutil.copytree(wh, full)
+    shutil.rmtree(full / carried.STATE)
+    with caplog.at_level(logging.WARNING, logger="transforms.pipeline"):
+        run_night(ex, wh, NIGHT_2, datetime(2026, 9, 16, 2), validate=False, preview=False)
+    assert "reading every events file" in caplog.text
+    run_night(ex, full, NIGHT_2, datetime(2026, 9, 16, 2), validate=False, preview=False)
+    assert _published(wh) == _published(full)
+    raws = query(wh, "select raw from rejects where table_name = 'usage_events' and period = '2026-09'")
+    assert kept_raws > 0 and len(raws) > 0 and all(raw for (raw,) in raws)
+    (part,) = {entry[1] for entry in _manifest(wh)["parts"].values()}
+    assert part.startswith("run-20260916") and (wh / carried.STATE / carried.rejected_name(part)).is_file()

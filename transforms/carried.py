@@ -2,12 +2,14 @@
 
 After a run publishes, the warehouse keeps in `_run_state/usage_events/`, for every events
 file the run read, the file's rows as judged (typed values, key and row hashes, duplicate
-flag, reject reason, the row as read when rejected), in one Parquet part per run, and a
-manifest naming each file (path and SHA-256), the part that holds its rows, and the context
-the verdicts were reached in: every other extract file and the code (`context_key`). A part
-may also hold rows of files a later part superseded; a file's rows are read from its own
-part only. (One part per run, not per file: a write partitioned by file took 104 s for 100M
-events at a 2GB memory limit.)
+flag, reject reason), in one Parquet part per run, with beside it the row as read of each
+rejected row (`<part>.rejected.parquet`), and a manifest naming each file (path and
+SHA-256), the part that holds its rows, and the context the verdicts were reached in: every
+other extract file and the code (`context_key`). A part may also hold rows of files a later
+part superseded; a file's rows are read from its own part only. (One part per run, not per
+file: a write partitioned by file took 104 s for 100M events at a 2GB memory limit.) When
+the run judged only rows of the files it read, its part is the Parquet file its
+int_usage_events_verdicts was written to (`materialize: parquet`), linked, not written again.
 
 A later run in the same context reads only the events files that are new or changed. The
 rows of the other files keep their verdicts, except the rows that share a key hash with a
@@ -27,7 +29,7 @@ from pathlib import Path
 
 import duckdb
 
-from transforms import extracts
+from transforms import extracts, models
 from transforms.extracts import ExtractFile
 from transforms.sqltext import literal, scan_path
 
@@ -93,6 +95,11 @@ def plan(warehouse: Path | None, files: list[ExtractFile], code_digest: str) -> 
     return carry
 
 
+def rejected_name(part: str) -> str:
+    """The file beside a part holding the row as read of each of its rejected rows."""
+    return part.removesuffix(".parquet") + ".rejected.parquet"
+
+
 def reading_every_file(carry: Carry, files: list[ExtractFile]) -> Carry:
     """The same run keeping nothing from before: every events file read."""
     return Carry(carry.state, carry.context, reads=[f for f in files if f.table == TABLE])
@@ -121,12 +128,13 @@ def _manifest(state: Path) -> dict:
     return {}
 
 
-def _scan(files: dict[str, Path], columns: str = "*") -> str:
-    """The rows of the given files, each read from its part (never with hive partitioning: a
-    `key=value` folder above the warehouse is part of its path, not a column)."""
+def _scan(files: dict[str, Path], columns: str = "*", rejected: bool = False) -> str:
+    """The rows of the given files, each read from its part, or with `rejected` the rows as
+    read of their rejected rows (never with hive partitioning: a `key=value` folder above the
+    warehouse is part of its path, not a column)."""
     by_part: dict[Path, list[str]] = {}
     for path, part in sorted(files.items()):
-        by_part.setdefault(part, []).append(path)
+        by_part.setdefault(part.with_name(rejected_name(part.name)) if rejected else part, []).append(path)
     return "(" + " union all ".join(
         f"select {columns} from read_parquet({literal(scan_path(part))}, {extracts.PARQUET_OPTIONS}) "
         f"where _source_file in ({', '.join(literal(p) for p in paths)})"
@@ -181,7 +189,7 @@ def rejected_query(con: duckdb.DuckDBPyConnection, carry: Carry, read_now: str, 
     only now is read again for it."""
     rescanned = _newly_rejected_files(con, carry)
     parts = {path: part for path, part in carry.kept.items() if path not in rescanned}
-    kept = (f"select _source_file, _source_line, _raw from {_scan(parts)} where _raw is not null"
+    kept = (f"select _source_file, _source_line, _raw from {_scan(parts, rejected=True)}"
             if parts else extracts.EMPTY_REJECTED)
     again = [extracts.rejected_rows(con, f, 1_000_000 + n)  # apart from load_raw_tables' scratch tables
              for n, f in enumerate(f for f in files if str(f.path) in rescanned)]
@@ -195,14 +203,14 @@ def _newly_rejected_files(con: duckdb.DuckDBPyConnection, carry: Carry) -> set[s
     return {row[0] for row in con.execute(
         "select distinct verdicts._source_file from int_usage_events_verdicts as verdicts "
         "semi join carried_usage_events using (_source_file, _source_line) "
-        f"anti join (select _source_file, _source_line from {_scan(carry.kept)} where _raw is not null) "
+        f"anti join {_scan(carry.kept, '_source_file, _source_line', rejected=True)} "
         "using (_source_file, _source_line) where verdicts.reject_reason is not null").fetchall()}
 
 
 def write_parts(con: duckdb.DuckDBPyConnection, carry: Carry, work: Path) -> None:
     """The run's part, beside its work database: the rows of every events file read, and of
-    each kept file one of whose rows was reconsidered (`usage_event_parts` lists them).
-    Moved into the state by `remember`."""
+    each kept file one of whose rows was reconsidered (`usage_event_parts` lists them), and
+    the rows as read of their rejected rows. Moved into the state by `remember`."""
     con.execute("create or replace table usage_event_parts (path varchar)")
     if carry.state is None:
         return
@@ -211,19 +219,31 @@ def write_parts(con: duckdb.DuckDBPyConnection, carry: Carry, work: Path) -> Non
     if not written:
         return
     con.executemany("insert into usage_event_parts values (?)", [(p,) for p in written])
-    # every row judged now is in a written file; the rows a touched file keeps are in its old part
-    kept_in_touched = "".join(
-        f" union all by name select * from kept_usage_events where _source_file = {literal(path)}"
-        for path in sorted(touched))
     con.execute("set preserve_insertion_order = false")
     try:
-        con.execute(
-            f"copy (select {', '.join(f'judged.{c}' for c in VERDICT_COLUMNS)}, rejected._raw "
-            f"from (select * from int_usage_events_verdicts{kept_in_touched}) as judged "
-            "left join raw_usage_events_rejected as rejected using (_source_file, _source_line)) "
-            f"to {literal(str(work / PART))} (format parquet)")
+        con.execute("copy (select * from raw_usage_events_rejected semi join usage_event_parts "
+                    f"on usage_event_parts.path = _source_file) to {literal(str(work / rejected_name(PART)))} "
+                    "(format parquet)")
+        verdicts = models.parquet_file(con, "int_usage_events_verdicts")
+        if touched or verdicts is None:
+            # every row judged now is in a written file; the rows a touched file keeps are in its old part
+            kept_in_touched = "".join(
+                f" union all by name select * from kept_usage_events where _source_file = {literal(path)}"
+                for path in sorted(touched))
+            con.execute(f"copy (select {', '.join(VERDICT_COLUMNS)} from (select * from int_usage_events_verdicts"
+                        f"{kept_in_touched})) to {literal(str(work / PART))} (format parquet)")
+        else:
+            _link_or_copy(verdicts, work / PART)
     finally:
         con.execute("reset preserve_insertion_order")
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:  # a file system without hard links
+        shutil.copyfile(source, target)
 
 
 def remember(warehouse: Path, work: Path, run_id: str, files: list[ExtractFile], context: str,
@@ -239,12 +259,13 @@ def remember(warehouse: Path, work: Path, run_id: str, files: list[ExtractFile],
         parts = {path: [events[path], part] for path, part in _standing(state, manifest, events).items()}
     if written:
         name = f"{run_id}.parquet"
+        os.replace(work / rejected_name(PART), state / rejected_name(name))
         os.replace(work / PART, state / name)
         parts.update({path: [events[path], name] for path in written})
     temp = state / (MANIFEST + ".tmp")
     temp.write_text(json.dumps({"context": context, "parts": parts}, sort_keys=True))
     os.replace(temp, state / MANIFEST)
-    named = {entry[1] for entry in parts.values()} | {MANIFEST}
+    named = {name for entry in parts.values() for name in (entry[1], rejected_name(entry[1]))} | {MANIFEST}
     for path in state.iterdir():
         if path.name not in named:
             shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)

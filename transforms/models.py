@@ -73,7 +73,7 @@ def build_model(con: duckdb.DuckDBPyConnection, name: str, **parameters: str) ->
     if not model.keeps_insertion_order:
         con.execute("set preserve_insertion_order = false")
     try:
-        beside = _parquet_beside_database(con, name) if model.materialize == "parquet" else None
+        beside = parquet_file(con, name) if model.materialize == "parquet" else None
         if beside is not None:
             con.execute(f"copy ({sql}) to {literal(str(beside))} (format parquet)")
             con.execute(f"create or replace view {name} as select * from read_parquet("
@@ -90,7 +90,7 @@ def build_model(con: duckdb.DuckDBPyConnection, name: str, **parameters: str) ->
             con.execute("reset preserve_insertion_order")
 
 
-def _parquet_beside_database(con: duckdb.DuckDBPyConnection, name: str) -> Path | None:
+def parquet_file(con: duckdb.DuckDBPyConnection, name: str) -> Path | None:
     """Where a `materialize: parquet` model's rows go: `<name>.parquet` beside the database
     file (a run's work folder, removed with it); None in memory, where it is a table."""
     path = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()[0]
