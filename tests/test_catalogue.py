@@ -42,8 +42,8 @@ def test_the_build_order_comes_from_the_models_references():
 
 
 def test_a_parquet_model_is_written_beside_the_database_and_read_through_a_view(tmp_path, monkeypatch):
-    """`materialize: parquet` (the events' verdicts): a file `<name>.parquet` beside the
-    database, a view of that name over it, the same column types as a table; in memory, a table."""
+    """`materialize: parquet` (the events' verdicts): a file `<database>.<name>.parquet` beside
+    the database, a view of that name over it, the same column types as a table; in memory, a table."""
     from transforms import graph, models
 
     assert graph.models()["int_usage_events_verdicts"].materialize == "parquet"
@@ -63,7 +63,20 @@ def test_a_parquet_model_is_written_beside_the_database_and_read_through_a_view(
         assert con.execute("select * from tiny").fetchall() == con.execute(sql).fetchall()
     finally:
         con.close()
-    assert sorted(p.name for p in work.parent.iterdir() if p.suffix == ".parquet") == ["tiny.parquet"]
+    other = models.connect(work.with_name("preview.duckdb"))  # another database in the folder (the preview)
+    try:
+        models.build_model(other, "tiny")
+        other.execute("copy (select 'C2' as client_id) to " + repr(str(work.with_name("preview.tiny.parquet"))))
+        assert other.execute("select client_id from tiny").fetchall() == [("C2",)]
+    finally:
+        other.close()
+    con = models.connect(work)
+    try:
+        assert con.execute("select client_id from tiny").fetchall() == [("C1",)]  # its own file, untouched
+    finally:
+        con.close()
+    assert sorted(p.name for p in work.parent.iterdir() if p.suffix == ".parquet") == [
+        "preview.tiny.parquet", "work.tiny.parquet"]
     in_memory = models.connect()
     try:
         models.build_model(in_memory, "tiny")

@@ -10,9 +10,9 @@ A model's header may say, on a comment line of its own:
 - `-- template: NAME`: its SQL is sql/intermediate/NAME.sql filled in for the extract table
   its own name carries (int_<table>_deduplicated, int_<table>_validated);
 - `-- materialize: view`: built as a view (one reader computes it in its own query);
-- `-- materialize: parquet`: written to `<name>.parquet` beside the database file and read
-  through a view of that name (a table in an in-memory database): for a big table read whole
-  by a few scans, where DuckDB writes Parquet about twice as fast as its own table;
+- `-- materialize: parquet`: written to `<database>.<name>.parquet` beside the database file
+  and read through a view of that name (a table in an in-memory database): for a big table
+  read by a few scans, where DuckDB writes Parquet faster than its own table;
 - `-- parameters: key=value`: default values of `{key}` placeholders (the ledger's source);
 - `-- stage: preview`: built by the preview only;
 - `-- insertion_order: free`: its table may be written in any row order (DuckDB then need not

@@ -91,10 +91,11 @@ def build_model(con: duckdb.DuckDBPyConnection, name: str, **parameters: str) ->
 
 
 def parquet_file(con: duckdb.DuckDBPyConnection, name: str) -> Path | None:
-    """Where a `materialize: parquet` model's rows go: `<name>.parquet` beside the database
-    file (a run's work folder, removed with it); None in memory, where it is a table."""
+    """Where a `materialize: parquet` model's rows go: `<database>.<name>.parquet` beside the
+    database file (a run's work folder, removed with it; the preview's and the partitions'
+    files beside it are apart from the run's own); None in memory, where it is a table."""
     path = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()[0]
-    return Path(path).with_name(f"{name}.parquet") if path else None
+    return Path(path).with_name(f"{Path(path).stem}.{name}.parquet") if path else None
 
 
 def build_ledger(con: duckdb.DuckDBPyConnection, proposed: str) -> None:

@@ -12,6 +12,8 @@
 -- form (a running sum capped at the pool); a pool whose size changed is walked in cycle order.
 -- A cycle's rows meet again on cycle_row (its rowid in int_cycles_priced_and_windowed, see
 -- int_usage_rolled_up_to_cycles), one integer instead of four keys.
+-- Written as Parquet, read through a view (10M events: ~3.2M rows x 40 columns, 5.5 s against 7-8 s as a DuckDB table).
+-- materialize: parquet
 with recursive params as (
     select * from run_params
 ),
