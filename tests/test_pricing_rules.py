@@ -1,5 +1,7 @@
 """Edges of billing-rules.md section 2 (pricing hierarchy) with hand-worked values."""
 
+from datetime import date
+
 from helpers import D, bill_periods, client, lines, price, query, usage
 
 
@@ -30,6 +32,11 @@ def test_cycle_fee_uses_the_rows_in_force_on_its_bill_date(tmp_path):
     ], [], periods=("2026-09", "2026-10"))
     assert lines(wh, "C1", "2026-09-01") == [("account", "cycle_fee", D("1"), D("10.00"), D("10.00"))]
     assert lines(wh, "C1", "2026-10-01") == [("account", "cycle_fee", D("1"), D("12.00"), D("12.00"))]
+    assert query(wh, "select invoice_date, price_source from invoice_lines order by invoice_date") == [
+        (date(2026, 9, 1), "cycle_fee=account, cycle_months=default, trial_days=default, enabled=default; "
+                           "rows in force: account 2026-01-01"),
+        (date(2026, 10, 1), "cycle_fee=account, cycle_months=default, trial_days=default, enabled=default; "
+                            "rows in force: account 2026-10-01")]
 
 
 def test_an_empty_cell_inherits_instead_of_keeping_the_older_value(tmp_path):
@@ -43,6 +50,10 @@ def test_an_empty_cell_inherits_instead_of_keeping_the_older_value(tmp_path):
     assert lines(wh, "C1", "2026-10-01") == [("sms", "usage", D("90"), D("0.05"), D("4.50"))]
     (source,) = query(wh, "select price_source from invoice_lines")[0]
     assert "unit_fee=client" in source and "included_units=account" in source
+    # the whole text: options nobody sets are 'default'; the rows in force on the cycle start 09-01
+    assert source == ("metered=account, unit_fee=client, included_units=account, bonus_units=default, "
+                      "max_units=default, trial_days=default, enabled=default; "
+                      "rows in force: account 2026-01-01, client 2026-09-01")
 
 
 def test_zero_and_false_are_values_not_inherit(tmp_path):
