@@ -13,8 +13,10 @@ with recursive clients as (
     select * from int_clients_listed_for_range
 ),
 
-prices as (
-    select * from int_prices_resolved_by_hierarchy
+prices as (  -- of the listed clients only (a night lists one client in seven)
+    select prices.*
+    from int_prices_resolved_by_hierarchy as prices
+    semi join clients using (reseller_id, client_id)
 ),
 
 priced_pairs as (
@@ -30,16 +32,14 @@ priced_pairs as (
     group by all
 ),
 
+usage_pairs as (  -- the pairs first: an anti join of every event against the prices cost seconds
+    select distinct reseller_id, client_id, item_code from int_usage_events_usable
+),
+
 unpriced_usage_pairs as (
-    select distinct events.reseller_id, events.client_id, events.item_code, 1 as min_months,
-        1 as max_months, null::date as first_change, false as has_pool,
-    from int_usage_events_usable as events
-    where not exists (
-            select 1 from priced_pairs
-            where priced_pairs.reseller_id = events.reseller_id
-                and priced_pairs.client_id = events.client_id
-                and priced_pairs.item_code = events.item_code
-        )
+    select usage_pairs.*, 1 as min_months, 1 as max_months, null::date as first_change, false as has_pool,
+    from usage_pairs
+    anti join priced_pairs using (reseller_id, client_id, item_code)
 ),
 
 pairs as (
