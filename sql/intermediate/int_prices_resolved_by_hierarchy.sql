@@ -48,6 +48,14 @@ change_points as (
         on client_rows.reseller_id = clients.reseller_id and client_rows.client_id = clients.client_id
 ),
 
+-- the next change point dates each one: sorted as these few columns, not as the wide rows
+dated_points as (
+    select
+        *,
+        lead(valid_from) over (partition by reseller_id, client_id, item_code order by valid_from) as valid_until,
+    from change_points
+),
+
 matched as (
     select
         change_points.reseller_id,
@@ -83,7 +91,8 @@ matched as (
         a.effective_from as account_row_effective_from,
         g.effective_from as group_row_effective_from,
         c.effective_from as client_row_effective_from,
-    from change_points
+        change_points.valid_until,
+    from dated_points as change_points
     left join account_rows as a
         on a.reseller_id = change_points.reseller_id
         and a.item_code = change_points.item_code
@@ -101,13 +110,6 @@ matched as (
         and c.item_code = change_points.item_code
         and change_points.valid_from >= c.effective_from
         and (change_points.valid_from < c.effective_until or c.effective_until is null)
-),
-
-final as (
-    select
-        *,
-        lead(valid_from) over (partition by reseller_id, client_id, item_code order by valid_from) as valid_until,
-    from matched
 )
 
-select * from final
+select * from matched
