@@ -13,7 +13,7 @@ with recursive clients as (
     select * from int_clients_listed_for_range
 ),
 
-prices as (  -- of the listed clients only (a night lists one client in seven)
+prices as (  -- of the listed clients only (a night lists the day's billed clients and the prepaid ones)
     select prices.*
     from int_prices_resolved_by_hierarchy as prices
     semi join clients using (reseller_id, client_id)
@@ -32,7 +32,7 @@ priced_pairs as (
     group by all
 ),
 
-unpriced_usage_pairs as (  -- the events probe the pairs (as NOT EXISTS the events were hashed: ~9 s at 10M)
+unpriced_usage_pairs as (  -- the events probe the pairs (NOT EXISTS hashed the events: ~9 s in a 10M night)
     select distinct events.reseller_id, events.client_id, events.item_code, 1 as min_months, 1 as max_months,
         null::date as first_change, false as has_pool,
     from int_usage_events_usable as events
