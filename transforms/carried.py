@@ -18,6 +18,15 @@ file's row may have been the copy kept, or the other half of a conflict): those 
 through deduplication and validation with the new rows (`carried_usage_events`), so every
 verdict is the one a run reading every file reaches (rows sharing a key share its hash).
 Any other change of context reads every file again. Losing the state only costs that.
+
+The other extract tables' share of ingest depends on nothing but the context: their files
+and the code. So the state also keeps, in a DuckDB file (`<run id>.other_extracts.duckdb`, named in the manifest), every
+table ingest built from them alone (`other_extract_tables`: typed, validated, the reference
+lists made of them, the rows as read of their rejected rows); a run in the same context
+starts its work database as a copy of that file and neither reads those files nor builds
+those tables again (a month's clients, pricing, payments and lead sales cost a night about
+as much as its new events file did). A run in another context reads them and writes the
+file anew.
 """
 
 import hashlib
@@ -25,11 +34,13 @@ import json
 import os
 import shutil
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import duckdb
 
-from transforms import extracts, models
+from transforms import extracts, graph, models
+from transforms.contract import EXTRACT_TABLES
 from transforms.extracts import ExtractFile
 from transforms.sqltext import literal, scan_path
 
@@ -40,6 +51,7 @@ WORK_TABLES = ("carried_usage_events", "usage_event_hashes_reconsidered", "usage
 STATE = Path("_run_state") / TABLE
 MANIFEST = "manifest.json"
 PART = "usage_events_part.parquet"  # the run's part, beside its work database
+OTHER_EXTRACTS = "other_extracts.duckdb"  # beside a run's work database; `<run id>.<it>` in the state
 
 # stg_usage_events' columns, as a carried row re-enters it
 STAGED_COLUMNS = {
@@ -69,10 +81,15 @@ class Carry:
     kept: dict[str, Path] = field(default_factory=dict)  # unchanged files -> the part holding their rows
     departed: dict[str, Path] = field(default_factory=dict)  # files gone or changed -> their part
     reads: list[ExtractFile] = field(default_factory=list)  # the events files read in full
+    other_extracts: Path | None = None  # the kept tables of the other extract tables, if there are
 
     @property
     def carries(self) -> bool:
         return bool(self.kept)
+
+    def reads_file(self, f: ExtractFile) -> bool:
+        """Whether ingest reads the file (else its share of ingest is kept)."""
+        return f in self.reads if f.table == TABLE else self.other_extracts is None
 
 
 def plan(warehouse: Path | None, files: list[ExtractFile], code_digest: str) -> Carry:
@@ -85,6 +102,9 @@ def plan(warehouse: Path | None, files: list[ExtractFile], code_digest: str) -> 
     manifest = _manifest(state)
     if manifest.get("context") != context:
         return carry
+    other = manifest.get("other_extracts")
+    if other is not None and (state / other).is_file():
+        carry.other_extracts = state / other
     standing = _standing(state, manifest, {str(f.path): f.sha256 for f in events})
     kept = {path: state / part for path, part in standing.items()}
     departed = {path: state / part for path, (_, part) in manifest["parts"].items() if path not in standing}
@@ -101,8 +121,58 @@ def rejected_name(part: str) -> str:
 
 
 def reading_every_file(carry: Carry, files: list[ExtractFile]) -> Carry:
-    """The same run keeping nothing from before: every events file read."""
+    """The same run keeping nothing from before: every extract file read."""
     return Carry(carry.state, carry.context, reads=[f for f in files if f.table == TABLE])
+
+
+@cache
+def other_extract_models() -> frozenset[str]:
+    """The models of the ingest stage that read no events row, directly or through another
+    model, and are not seeds (they read nothing): built from the other extract tables alone."""
+    def reads_events(name: str) -> bool:
+        return any(r == f"raw_{TABLE}" or r in WORK_TABLES for m in graph.ancestors(name) | {name}
+                   for r in graph.references(m))
+    return frozenset(name for name in graph.stage("ingest") if name not in graph.seeds() and not reads_events(name))
+
+
+@cache
+def other_extract_tables() -> tuple[str, ...]:
+    """What a run in the same context needs of those models: the ones another model reads
+    (each validated table, the reference lists; not the typed rows and their deduplicated
+    view, which only lead to the validated table), and the rows as read of their rejected rows."""
+    own = other_extract_models()
+    read_by_others = {d for m in graph.models() if m not in own for d in graph.dependencies()[m]}
+    return (*(name for name in graph.order() if name in own and name in read_by_others),
+            *(f"raw_{name}_rejected" for name in EXTRACT_TABLES if name != TABLE))
+
+
+def start_from_kept(carry: Carry, work_db: Path) -> Carry:
+    """Start the work database as a copy of the kept tables of the other extract tables, if
+    the run keeps them; a copy that fails (a full disk) only costs reading those files."""
+    if carry.other_extracts is None:
+        return carry
+    try:
+        shutil.copyfile(carry.other_extracts, work_db)
+        return carry
+    except OSError:
+        work_db.unlink(missing_ok=True)
+        return Carry(carry.state, carry.context, carry.kept, carry.departed, carry.reads)
+
+
+def write_other_extracts(con: duckdb.DuckDBPyConnection, carry: Carry, work: Path) -> None:
+    """A run in a context whose other extract tables it read: keep the tables it built from
+    them, beside its work database (moved into the state by `remember`)."""
+    if carry.state is None or carry.other_extracts is not None:
+        return
+    target = work / OTHER_EXTRACTS
+    target.unlink(missing_ok=True)
+    con.execute(f"attach {literal(str(target))} as other_extracts")
+    try:
+        for name in other_extract_tables():
+            con.execute(f"create table other_extracts.{name} as select * from {name}")
+        con.execute("checkpoint other_extracts")  # all in the one file, none in a write-ahead log
+    finally:
+        con.execute("detach other_extracts")
 
 
 def _standing(state: Path, manifest: dict, events: dict[str, str]) -> dict[str, str]:
@@ -118,7 +188,8 @@ def _manifest(state: Path) -> dict:
     try:
         manifest = json.loads((state / MANIFEST).read_text())
         entries = manifest["parts"].items()
-        if isinstance(manifest["context"], str) and all(
+        other = manifest.get("other_extracts")
+        if isinstance(manifest["context"], str) and (other is None or isinstance(other, str) and "/" not in other) and all(
                 isinstance(path, str) and isinstance(entry, list) and len(entry) == 2
                 and all(isinstance(value, str) for value in entry) and "/" not in entry[1]
                 for path, entry in entries):
@@ -257,15 +328,20 @@ def remember(warehouse: Path, work: Path, run_id: str, files: list[ExtractFile],
     parts = {}
     if manifest.get("context") == context:
         parts = {path: [events[path], part] for path, part in _standing(state, manifest, events).items()}
+    other = manifest.get("other_extracts") if manifest.get("context") == context else None
+    if (work / OTHER_EXTRACTS).is_file():
+        other = f"{run_id}.{OTHER_EXTRACTS}"
+        os.replace(work / OTHER_EXTRACTS, state / other)
     if written:
         name = f"{run_id}.parquet"
         os.replace(work / rejected_name(PART), state / rejected_name(name))
         os.replace(work / PART, state / name)
         parts.update({path: [events[path], name] for path in written})
     temp = state / (MANIFEST + ".tmp")
-    temp.write_text(json.dumps({"context": context, "parts": parts}, sort_keys=True))
+    kept = {"context": context, "parts": parts} | ({"other_extracts": other} if other else {})
+    temp.write_text(json.dumps(kept, sort_keys=True))
     os.replace(temp, state / MANIFEST)
-    named = {name for entry in parts.values() for name in (entry[1], rejected_name(entry[1]))} | {MANIFEST}
+    named = {name for entry in parts.values() for name in (entry[1], rejected_name(entry[1]))} | {MANIFEST, other}
     for path in state.iterdir():
         if path.name not in named:
             shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)

@@ -103,11 +103,14 @@ def build_ledger(con: duckdb.DuckDBPyConnection, proposed: str) -> None:
     build_model(con, "ledger", proposed=proposed)
 
 
-def build_staging(con: duckdb.DuckDBPyConnection, after: dict[str, Callable[[], None]] | None = None) -> None:
+def build_staging(con: duckdb.DuckDBPyConnection, after: dict[str, Callable[[], None]] | None = None,
+                  skip: set[str] | frozenset[str] = frozenset()) -> None:
     """Seeds, then every extract table typed (stg_), deduplicated and validated (int_): the
     models that need neither the run's parameters nor what the warehouse holds. `after` maps
-    a model to what to do once it is built."""
+    a model to what to do once it is built; `skip` names models already in the database."""
     for name in graph.stage("ingest"):
+        if name in skip:
+            continue
         build_model(con, name)
         if after and name in after:
             after[name]()

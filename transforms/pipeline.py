@@ -74,16 +74,22 @@ def ingest(
     and validate each table. Given the warehouse, the events files whose verdicts it keeps
     are not read again (transforms/carried.py), and the run's own are kept for the next."""
     files = extracts.list_extract_files(extracts_dir) if files is None else files
-    carry = carried.plan(warehouse_dir, files, unchanged.code_digest())
-    con = models.connect(work_db)
+    carry = carried.start_from_kept(carried.plan(warehouse_dir, files, unchanged.code_digest()), work_db)
+    try:
+        con = models.connect(work_db)
+    except duckdb.Error as error:  # the copy of the kept tables cannot be opened
+        log.warning("kept ingest state unreadable, reading every extract file: %s", one_line(error))
+        work_db.unlink(missing_ok=True)
+        carry = carried.reading_every_file(carry, files)
+        con = models.connect(work_db)
     try:
         try:
             _read_and_judge(con, files, carry, work_db.parent)
         except duckdb.Error as error:
-            if not carry.carries:
+            if not (carry.carries or carry.other_extracts):
                 raise
             # the kept state is only a shortcut: a part that cannot be read costs one full read
-            log.warning("kept usage events verdicts unreadable, reading every events file: %s", one_line(error))
+            log.warning("kept ingest state unreadable, reading every extract file: %s", one_line(error))
             _read_and_judge(con, files, carried.reading_every_file(carry, files), work_db.parent)
         con.execute("create or replace table input_files (table_name varchar, path varchar, sha256 varchar, "
                     "stamp bigint[])")
@@ -97,15 +103,19 @@ def ingest(
 
 def _read_and_judge(con: duckdb.DuckDBPyConnection, files: list[extracts.ExtractFile], carry: carried.Carry,
                     work: Path) -> None:
-    """Ingest's models over the files `carry` reads and the rows it carries (see ingest)."""
-    rejected_queries = extracts.load_raw_tables(con, [f for f in files if f.table != carried.TABLE or f in carry.reads])
+    """Ingest's models over the files `carry` reads and the rows it carries (see ingest); the
+    other extract tables' share is in the work database already when `carry` keeps it."""
+    rejected_queries = extracts.load_raw_tables(con, [f for f in files if carry.reads_file(f)])
     carried.create_inputs(con, carry)
     models.build_model(con, "stg_usage_events")
     carried.stage_carried(con, carry)
-    models.build_staging(con, after={"int_usage_events_verdicts": lambda: carried.attach_kept(con, carry)})
+    kept = carried.other_extract_models() if carry.other_extracts else frozenset()
+    models.build_staging(con, after={"int_usage_events_verdicts": lambda: carried.attach_kept(con, carry)}, skip=kept)
     rejected_queries[carried.TABLE] = carried.rejected_query(con, carry, rejected_queries[carried.TABLE], files)
-    extracts.create_rejected_tables(con, rejected_queries)
+    extracts.create_rejected_tables(con, rejected_queries if not kept else
+                                    {carried.TABLE: rejected_queries[carried.TABLE]})
     carried.write_parts(con, carry, work)
+    carried.write_other_extracts(con, carry, work)
 
 
 def row_counts(work_db: Path) -> list[tuple]:
