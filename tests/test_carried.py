@@ -102,7 +102,7 @@ def test_a_night_with_new_and_changed_events_files_publishes_what_reading_every_
         (entry,) = [e for p, e in parts.items() if Path(p).name == name]
         assert entry[1].startswith("run-20260916"), name
     # the other extract tables' share, kept by the first night, served the second (same context)
-    assert _manifest(wh)["other_extracts"] == "run-20260915T020000000000Z.other_extracts.duckdb"
+    assert _manifest(wh)["other_extracts"] == "run-20260915T020000000000Z.other_extracts"
     assert sorted(path.name for path in (wh / carried.STATE).iterdir()) == sorted(  # the parts no file names are gone
         {carried.MANIFEST, _manifest(wh)["other_extracts"]}
         | {name for entry in parts.values() for name in (entry[1], carried.rejected_name(entry[1]))})
@@ -223,7 +223,7 @@ def test_a_lost_file_of_rejected_rows_costs_one_full_read_and_keeps_every_row_as
 def test_the_other_extracts_share_is_kept_for_its_context_and_a_broken_copy_costs_one_full_read(tmp_path, caplog):
     """A night whose other extract files and code are those of the night before starts from
     the tables that night built from them, and reads none of those files; a changed clients
-    file is read and its share kept anew; a kept file that cannot be opened costs one full
+    file is read and its share kept anew; a kept file that cannot be read costs one full
     read, never a failed night or another result."""
     ex = write_sample(tmp_path / "ex", n_clients=20, n_events=2_000)
     wh = tmp_path / "wh"
@@ -233,10 +233,12 @@ def test_the_other_extracts_share_is_kept_for_its_context_and_a_broken_copy_cost
     plan = carried.plan(wh, files, unchanged.code_digest())
     assert plan.other_extracts == wh / carried.STATE / first
     assert [f.table for f in files if plan.reads_file(f)] == []  # no extract file is read again
-    kept = duckdb.connect(str(plan.other_extracts), read_only=True)
-    assert sorted(row[0] for row in kept.execute("show tables").fetchall()) == sorted(carried.other_extract_tables())
-    assert kept.execute("select count(*) from int_clients_validated").fetchone()[0] == 20
-    kept.close()
+    assert sorted(p.name for p in plan.other_extracts.iterdir()) == [
+        "int_prices_resolved_by_hierarchy.parquet", carried.OTHER_TABLES]
+    with duckdb.connect(str(plan.other_extracts / carried.OTHER_TABLES), read_only=True) as kept:
+        assert sorted(row[0] for row in kept.execute("show tables").fetchall()) == sorted(
+            set(carried.other_extract_tables()) - {"int_prices_resolved_by_hierarchy"})
+        assert kept.execute("select count(*) from int_clients_validated").fetchone()[0] == 20
 
     clients = ex / "clients" / "extract.csv"
     lines = clients.read_text().splitlines()
@@ -251,18 +253,21 @@ def test_the_other_extracts_share_is_kept_for_its_context_and_a_broken_copy_cost
         run_night(ex, warehouse, NIGHT_2, datetime(2026, 9, 16, 2), validate=False, preview=False)
     assert _published(wh) == _published(full)
     second = _manifest(wh)["other_extracts"]
-    assert second == "run-20260916T020000000000Z.other_extracts.duckdb"
+    assert second == "run-20260916T020000000000Z.other_extracts"
     assert not (wh / carried.STATE / first).exists()  # the share kept for the other context is gone
-    with duckdb.connect(str(wh / carried.STATE / second), read_only=True) as kept:
+    with duckdb.connect(str(wh / carried.STATE / second / carried.OTHER_TABLES), read_only=True) as kept:
         assert kept.execute("select count(*) from int_clients_validated").fetchone()[0] == 21
 
-    (wh / carried.STATE / second).write_bytes(b"not a database")
-    shutil.rmtree(full)
-    shutil.copytree(wh, full)
-    shutil.rmtree(full / carried.STATE)
-    with caplog.at_level(logging.WARNING, logger="transforms.pipeline"):
-        run_night(ex, wh, NIGHT_2, datetime(2026, 9, 16, 3), validate=False, preview=False)
-    assert "kept ingest state unreadable, reading every extract file" in caplog.text
-    run_night(ex, full, NIGHT_2, datetime(2026, 9, 16, 3), validate=False, preview=False)
-    assert _published(wh) == _published(full)
-    assert _manifest(wh)["other_extracts"] == "run-20260916T030000000000Z.other_extracts.duckdb"
+    for broken in (carried.OTHER_TABLES, "int_prices_resolved_by_hierarchy.parquet"):
+        minute = 3 if broken == carried.OTHER_TABLES else 4
+        (wh / carried.STATE / _manifest(wh)["other_extracts"] / broken).write_bytes(b"not a database")
+        shutil.rmtree(full)
+        shutil.copytree(wh, full)
+        shutil.rmtree(full / carried.STATE)
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="transforms.pipeline"):
+            run_night(ex, wh, NIGHT_2, datetime(2026, 9, 16, minute), validate=False, preview=False)
+        assert "kept ingest state unreadable, reading every extract file" in caplog.text, broken
+        run_night(ex, full, NIGHT_2, datetime(2026, 9, 16, minute), validate=False, preview=False)
+        assert _published(wh) == _published(full), broken
+        assert _manifest(wh)["other_extracts"] == f"run-20260916T0{minute}0000000000Z.other_extracts"

@@ -20,13 +20,15 @@ verdict is the one a run reading every file reaches (rows sharing a key share it
 Any other change of context reads every file again. Losing the state only costs that.
 
 The other extract tables' share of ingest depends on nothing but the context: their files
-and the code. So the state also keeps, in a DuckDB file (`<run id>.other_extracts.duckdb`, named in the manifest), every
-table ingest built from them alone (`other_extract_tables`: typed, validated, the reference
-lists made of them, the rows as read of their rejected rows); a run in the same context
-starts its work database as a copy of that file and neither reads those files nor builds
-those tables again (a month's clients, pricing, payments and lead sales cost a night about
-as much as its new events file did). A run in another context reads them and writes the
-file anew.
+and the code. So the state also keeps, in a folder (`<run id>.other_extracts/`, named in the
+manifest), every table ingest built from them alone that a later step reads
+(`other_extract_tables`: each validated table, the reference lists, the prices resolved for
+every client, the rows as read of their rejected rows): a DuckDB file of the tables, and the
+Parquet file of each `materialize: parquet` one, linked, not written again. A run in the same
+context starts its work database as a copy of that file, links those Parquet files beside
+it, and neither reads those files nor builds those tables again (a month's clients, pricing,
+payments and lead sales cost a night more than its new events file did). A run in another
+context reads them and keeps its own folder.
 """
 
 import hashlib
@@ -51,7 +53,8 @@ WORK_TABLES = ("carried_usage_events", "usage_event_hashes_reconsidered", "usage
 STATE = Path("_run_state") / TABLE
 MANIFEST = "manifest.json"
 PART = "usage_events_part.parquet"  # the run's part, beside its work database
-OTHER_EXTRACTS = "other_extracts.duckdb"  # beside a run's work database; `<run id>.<it>` in the state
+OTHER_EXTRACTS = "other_extracts"  # a folder beside a run's work database; `<run id>.<it>` in the state
+OTHER_TABLES = "tables.duckdb"  # in that folder, beside a Parquet file per `materialize: parquet` table
 
 # stg_usage_events' columns, as a carried row re-enters it
 STAGED_COLUMNS = {
@@ -103,7 +106,7 @@ def plan(warehouse: Path | None, files: list[ExtractFile], code_digest: str) -> 
     if manifest.get("context") != context:
         return carry
     other = manifest.get("other_extracts")
-    if other is not None and (state / other).is_file():
+    if other is not None and all((state / other / name).is_file() for name in _other_files()):
         carry.other_extracts = state / other
     standing = _standing(state, manifest, {str(f.path): f.sha256 for f in events})
     kept = {path: state / part for path, part in standing.items()}
@@ -146,33 +149,62 @@ def other_extract_tables() -> tuple[str, ...]:
             *(f"raw_{name}_rejected" for name in EXTRACT_TABLES if name != TABLE))
 
 
+def _parquet_tables() -> list[str]:
+    """The kept tables written as Parquet (`materialize: parquet`): kept as those files."""
+    return [name for name in other_extract_tables()
+            if name in graph.models() and graph.models()[name].materialize == "parquet"]
+
+
+def _other_files() -> list[str]:
+    """The files of a kept folder."""
+    return [OTHER_TABLES, *(f"{name}.parquet" for name in _parquet_tables())]
+
+
 def start_from_kept(carry: Carry, work_db: Path) -> Carry:
-    """Start the work database as a copy of the kept tables of the other extract tables, if
-    the run keeps them; a copy that fails (a full disk) only costs reading those files."""
+    """Start the work database as a copy of the kept tables of the other extract tables, and
+    link their Parquet files where the run writes its own, if the run keeps them; a copy that
+    fails (a full disk) only costs reading those files."""
     if carry.other_extracts is None:
         return carry
     try:
-        shutil.copyfile(carry.other_extracts, work_db)
+        shutil.copyfile(carry.other_extracts / OTHER_TABLES, work_db)
+        for name in _parquet_tables():
+            _link_or_copy(carry.other_extracts / f"{name}.parquet", models.parquet_path(work_db, name))
         return carry
     except OSError:
         work_db.unlink(missing_ok=True)
         return Carry(carry.state, carry.context, carry.kept, carry.departed, carry.reads)
 
 
+def attach_other_extracts(con: duckdb.DuckDBPyConnection, carry: Carry) -> None:
+    """The views over the kept Parquet tables linked beside the work database (`start_from_kept`),
+    each file's footer read now: a file that cannot be read costs ingest one full read."""
+    if carry.other_extracts is None:
+        return
+    for name in _parquet_tables():
+        models.view_parquet(con, name)
+        con.execute(f"select count(*) from {name}").fetchone()
+
+
 def write_other_extracts(con: duckdb.DuckDBPyConnection, carry: Carry, work: Path) -> None:
-    """A run in a context whose other extract tables it read: keep the tables it built from
-    them, beside its work database (moved into the state by `remember`)."""
+    """A run in a context whose other extract tables it read: keep what it built from them,
+    in a folder beside its work database (moved into the state by `remember`)."""
     if carry.state is None or carry.other_extracts is not None:
         return
     target = work / OTHER_EXTRACTS
-    target.unlink(missing_ok=True)
-    con.execute(f"attach {literal(str(target))} as other_extracts")
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir()
+    parquet = _parquet_tables()
+    con.execute(f"attach {literal(str(target / OTHER_TABLES))} as other_extracts")
     try:
         for name in other_extract_tables():
-            con.execute(f"create table other_extracts.{name} as select * from {name}")
+            if name not in parquet:
+                con.execute(f"create table other_extracts.{name} as select * from {name}")
         con.execute("checkpoint other_extracts")  # all in the one file, none in a write-ahead log
     finally:
         con.execute("detach other_extracts")
+    for name in parquet:
+        _link_or_copy(models.parquet_file(con, name), target / f"{name}.parquet")
 
 
 def _standing(state: Path, manifest: dict, events: dict[str, str]) -> dict[str, str]:
@@ -329,8 +361,9 @@ def remember(warehouse: Path, work: Path, run_id: str, files: list[ExtractFile],
     if manifest.get("context") == context:
         parts = {path: [events[path], part] for path, part in _standing(state, manifest, events).items()}
     other = manifest.get("other_extracts") if manifest.get("context") == context else None
-    if (work / OTHER_EXTRACTS).is_file():
+    if (work / OTHER_EXTRACTS).is_dir():
         other = f"{run_id}.{OTHER_EXTRACTS}"
+        shutil.rmtree(state / other, ignore_errors=True)
         os.replace(work / OTHER_EXTRACTS, state / other)
     if written:
         name = f"{run_id}.parquet"

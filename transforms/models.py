@@ -75,9 +75,9 @@ def build_model(con: duckdb.DuckDBPyConnection, name: str, **parameters: str) ->
     try:
         beside = parquet_file(con, name) if model.materialize == "parquet" else None
         if beside is not None:
+            beside.unlink(missing_ok=True)  # a new file: the old one may be linked into kept state
             con.execute(f"copy ({sql}) to {literal(str(beside))} (format parquet)")
-            con.execute(f"create or replace view {name} as select * from read_parquet("
-                        f"{literal(scan_path(beside))}, hive_partitioning = false)")
+            view_parquet(con, name)
         else:
             con.execute(f"create or replace {'view' if model.materialize == 'view' else 'table'} {name} as {sql}")
     except duckdb.OutOfMemoryException as error:  # say where, and what to change
@@ -95,7 +95,18 @@ def parquet_file(con: duckdb.DuckDBPyConnection, name: str) -> Path | None:
     database file (a run's work folder, removed with it; the preview's and the partitions'
     files beside it are apart from the run's own); None in memory, where it is a table."""
     path = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()[0]
-    return Path(path).with_name(f"{Path(path).stem}.{name}.parquet") if path else None
+    return parquet_path(Path(path), name) if path else None
+
+
+def parquet_path(database: Path, name: str) -> Path:
+    """`<database>.<name>.parquet` beside a database file (see `parquet_file`)."""
+    return database.with_name(f"{database.stem}.{name}.parquet")
+
+
+def view_parquet(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """The view `name` over the rows of its `materialize: parquet` file (see `parquet_file`)."""
+    con.execute(f"create or replace view {name} as select * from read_parquet("
+                f"{literal(scan_path(parquet_file(con, name)))}, hive_partitioning = false)")
 
 
 def build_ledger(con: duckdb.DuckDBPyConnection, proposed: str) -> None:

@@ -105,6 +105,7 @@ def _read_and_judge(con: duckdb.DuckDBPyConnection, files: list[extracts.Extract
                     work: Path) -> None:
     """Ingest's models over the files `carry` reads and the rows it carries (see ingest); the
     other extract tables' share is in the work database already when `carry` keeps it."""
+    carried.attach_other_extracts(con, carry)
     rejected_queries = extracts.load_raw_tables(con, [f for f in files if carry.reads_file(f)])
     carried.create_inputs(con, carry)
     models.build_model(con, "stg_usage_events")

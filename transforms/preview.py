@@ -37,10 +37,11 @@ def build_preview(work_db: Path, as_of: date) -> None:
     try:
         con.execute("attach $path as staged (read_only)", {"path": str(work_db)})
         # the staged tables, and ingest's views the preview reads (a view there resolves its
-        # names there; a billing view is built here again, for this range)
+        # names there, a `materialize: parquet` one reads its file there; a billing view is
+        # built here again, for this range)
         built = set(preview_models()) | {"run_params"} | set(graph.views())
         read = {name for model in preview_models() for name in graph.dependencies()[model]
-                if name in graph.views() and name in graph.stage("ingest")}
+                if graph.models()[name].materialize != "table" and name in graph.stage("ingest")}
         staged = con.execute("select table_name from duckdb_tables() where database_name = 'staged'").fetchall()
         for (name,) in staged + [(view,) for view in sorted(read)]:
             if name not in built or name in read:

@@ -8,9 +8,13 @@
 -- level. Resolved pricing only changes on an effective_from date of a row that applies to
 -- the client, so those dates are the only ones resolved; a bill date takes the newest
 -- change point on or before it, i.e. the one with valid_from <= date < valid_until (the
--- next change point; null for the last).
+-- next change point; null for the last). Nothing here depends on the run: built in ingest,
+-- and kept between runs with the other extract tables' share (transforms/carried.py).
+-- Written as Parquet, read through a view (1.5M rows x 39 columns at 100,000 clients: 2.8 s
+-- against 3.8 s as a DuckDB table, and a kept run links the file instead of copying it).
+-- materialize: parquet
 with clients as (
-    select reseller_id, client_id, group_id from int_clients_billable
+    select reseller_id, client_id, group_id from int_clients_dated
 ),
 
 -- each valid row with the date the next row of its key (the extract key without
