@@ -384,6 +384,8 @@ def run_range(
             return publish_unchanged(work_db, warehouse_dir, params, previous_run_id, started_at,
                                      finished_at or started_at)
         ingest(extracts_dir, work_db, files, warehouse_dir)
+        if validate:
+            validation.start_loading()
         build(work_db, warehouse_dir, params, partition_count)
         if validate:
             check(work_db, params)

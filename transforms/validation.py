@@ -15,6 +15,7 @@ Data Docs are those of the narrowed frames.
 import json
 import logging
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -142,6 +143,22 @@ def _sql_value(value) -> str:
     if isinstance(value, int | float):
         return repr(value)
     return literal(str(value))
+
+
+def start_loading() -> None:
+    """Import Great Expectations in a background thread while the run builds. Its import is
+    ~5 s of Python (scipy, altair, sqlalchemy come with it) that the check stage would
+    otherwise wait for; the build's long DuckDB queries release the GIL, so most of it
+    overlaps (started during ingest, whose many short queries need the GIL back often, it
+    cost ingest as much as it saved). `validate` imports it again: at once when done, else
+    it waits for the import under way (Python's import lock). A failed import here says
+    nothing: `validate`'s own import raises it where the run reports errors."""
+    def load() -> None:
+        try:
+            _quiet_gx()
+        except Exception:  # noqa: BLE001 - reported by validate's own import
+            pass
+    threading.Thread(target=load, name="import-great-expectations", daemon=True).start()
 
 
 def _quiet_gx():
