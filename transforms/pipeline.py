@@ -72,7 +72,8 @@ def ingest(
 ) -> list[extracts.ExtractFile]:
     """Read the extract files (listed and hashed here unless given), then type, deduplicate
     and validate each table. Given the warehouse, the events files whose verdicts it keeps
-    are not read again (transforms/carried.py), and the run's own are kept for the next."""
+    are not read again, nor, in an unchanged context, the other extract files (their share
+    of ingest is kept too: transforms/carried.py); the run's own are kept for the next."""
     files = extracts.list_extract_files(extracts_dir) if files is None else files
     carry = carried.start_from_kept(carried.plan(warehouse_dir, files, unchanged.code_digest()), work_db)
     try:
