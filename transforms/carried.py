@@ -35,7 +35,7 @@ import hashlib
 import json
 import os
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -173,17 +173,17 @@ def start_from_kept(carry: Carry, work_db: Path) -> Carry:
         return carry
     except OSError:
         work_db.unlink(missing_ok=True)
-        return Carry(carry.state, carry.context, carry.kept, carry.departed, carry.reads)
+        return replace(carry, other_extracts=None)
 
 
 def attach_other_extracts(con: duckdb.DuckDBPyConnection, carry: Carry) -> None:
-    """The views over the kept Parquet tables linked beside the work database (`start_from_kept`),
-    each file's footer read now: a file that cannot be read costs ingest one full read."""
+    """The views over the kept Parquet tables linked beside the work database (`start_from_kept`).
+    Creating a view reads its file's schema, so a file that cannot be read fails here, in
+    ingest, where it costs one full read."""
     if carry.other_extracts is None:
         return
     for name in _parquet_tables():
         models.view_parquet(con, name)
-        con.execute(f"select count(*) from {name}").fetchone()
 
 
 def write_other_extracts(con: duckdb.DuckDBPyConnection, carry: Carry, work: Path) -> None:

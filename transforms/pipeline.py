@@ -75,23 +75,26 @@ def ingest(
     are not read again, nor, in an unchanged context, the other extract files (their share
     of ingest is kept too: transforms/carried.py); the run's own are kept for the next."""
     files = extracts.list_extract_files(extracts_dir) if files is None else files
-    carry = carried.start_from_kept(carried.plan(warehouse_dir, files, unchanged.code_digest()), work_db)
+    carry = carried.plan(warehouse_dir, files, unchanged.code_digest())
     try:
-        con = models.connect(work_db)
-    except duckdb.Error as error:  # the copy of the kept tables cannot be opened
+        _ingest_into(work_db, files, carry)
+    except duckdb.Error as error:
+        if not (carry.carries or carry.other_extracts):
+            raise
+        # the kept state is only a shortcut: a kept file that cannot be read costs one full read
         log.warning("kept ingest state unreadable, reading every extract file: %s", one_line(error))
-        work_db.unlink(missing_ok=True)
-        carry = carried.reading_every_file(carry, files)
-        con = models.connect(work_db)
+        for path in (work_db, work_db.with_name(work_db.name + ".wal")):
+            path.unlink(missing_ok=True)
+        _ingest_into(work_db, files, carried.reading_every_file(carry, files))
+    return files
+
+
+def _ingest_into(work_db: Path, files: list[extracts.ExtractFile], carry: carried.Carry) -> None:
+    """Ingest into a new work database, started from the kept tables when `carry` keeps them."""
+    carry = carried.start_from_kept(carry, work_db)
+    con = models.connect(work_db)
     try:
-        try:
-            _read_and_judge(con, files, carry, work_db.parent)
-        except duckdb.Error as error:
-            if not (carry.carries or carry.other_extracts):
-                raise
-            # the kept state is only a shortcut: a part that cannot be read costs one full read
-            log.warning("kept ingest state unreadable, reading every extract file: %s", one_line(error))
-            _read_and_judge(con, files, carried.reading_every_file(carry, files), work_db.parent)
+        _read_and_judge(con, files, carry, work_db.parent)
         con.execute("create or replace table input_files (table_name varchar, path varchar, sha256 varchar, "
                     "stamp bigint[])")
         if files:
@@ -99,7 +102,6 @@ def ingest(
                             [(f.table, str(f.path), f.sha256, list(f.stamp)) for f in files])
     finally:
         con.close()
-    return files
 
 
 def _read_and_judge(con: duckdb.DuckDBPyConnection, files: list[extracts.ExtractFile], carry: carried.Carry,
