@@ -31,7 +31,11 @@ def test_a_clean_run_passes_every_fail_suite_and_publishes_data_docs(sample, tmp
     assert all(not f.startswith(tuple(f"{t}.fail" for t in ("invoices", "charges"))) for f in findings or [])
     (page,) = list((wh / "data_docs").glob("*/index.html"))
     html = page.read_text()
-    assert html.lstrip().lower().startswith("<!doctype html") and "invoices.fail" in html
+    assert html.lstrip().lower().startswith("<!doctype html") and "expectations/invoices.html" in html
+    # a table's fail and warn suites are validated together; each expectation's note says which it is
+    suite_page = (page.parent / "expectations" / "invoices.html").read_text()
+    assert "From invoices.fail.json: a failure stops the run" in suite_page
+    assert "From invoices.warn.json: a failure is a warning" in suite_page
 
 
 CORRUPTIONS = {
