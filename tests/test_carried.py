@@ -271,3 +271,41 @@ def test_the_other_extracts_share_is_kept_for_its_context_and_a_broken_copy_cost
         run_night(ex, full, NIGHT_2, datetime(2026, 9, 16, minute), validate=False, preview=False)
         assert _published(wh) == _published(full), broken
         assert _manifest(wh)["other_extracts"] == f"run-20260916T0{minute}0000000000Z.other_extracts"
+
+
+def test_kept_verdicts_are_trusted_by_the_key_check_only_while_every_run_that_kept_them_was_checked(
+        tmp_path, monkeypatch):
+    """The usage events' key check counts on the kept rows' keys being unique only when the
+    manifest says every part it names comes from a run that passed the GX suites; a run
+    without the suites (a simulation, a rule test) makes the manifest unchecked until a run
+    reads every file again."""
+    from transforms import validation
+
+    ex = write_sample(tmp_path / "ex", n_clients=10, n_events=2_000)
+    _split_events(ex)
+    wh = tmp_path / "wh"
+    seen = []
+    judged_and_kept = validation._judged_and_kept
+    monkeypatch.setattr(validation, "_judged_and_kept",
+                        lambda con, table: seen.append(judged_and_kept(con, table)) or seen[-1])
+
+    def night(day: date, validate: bool, new_event: str | None = None) -> bool:
+        if new_event is not None:
+            row = _first_rows(ex / "usage_events" / "week-0.csv", 1)[0].split(",")
+            (ex / "usage_events" / f"{new_event}.csv").write_text(
+                "reseller_id,event_id,client_id,item_code,occurred_at,quantity\n"
+                + ",".join([row[0], new_event, *row[2:]]) + "\n")
+        seen.clear()
+        run_night(ex, wh, day, datetime.combine(day, datetime.min.time()).replace(hour=23), validate=validate,
+                  preview=False)
+        return _manifest(wh)["checked"]
+
+    assert night(NIGHT_1, validate=True) is True
+    assert ("int_usage_events_validated", "(select * from int_usage_events_validated where false)") in seen
+    assert night(NIGHT_2, validate=True, new_event="NEW-1") is True
+    assert ("int_usage_events_verdicts", "kept_usage_events") in seen  # only the night's own rows checked anew
+    assert night(date(2026, 9, 16), validate=False, new_event="NEW-2") is False
+    assert night(date(2026, 9, 17), validate=True, new_event="NEW-3") is False  # it kept a part never checked
+    assert ("int_usage_events_validated", "(select * from int_usage_events_validated where false)") in seen
+    shutil.rmtree(wh / carried.STATE)
+    assert night(date(2026, 9, 18), validate=True) is True  # every file read and checked again

@@ -151,6 +151,43 @@ def test_distinct_keys_are_counted_exactly_where_two_keys_share_a_hash(sample, t
     assert (three_rows_two_keys["used_rows"][0], three_rows_two_keys["distinct_keys"][0]) == (rows, rows - 1)
 
 
+def test_a_night_counts_its_new_event_keys_against_the_kept_ones_and_samples_only_its_own(sample, tmp_path):
+    """A run that kept verdicts from runs that passed the suites checks key uniqueness on its
+    own rows and between them and the kept ones (the kept keys were found unique then), and
+    samples its own rows; a key it shares with a kept row fails usage_events.fail, a hash it
+    shares with one does not. Without that trust the frame reads every row, as a period does."""
+    used = "where reject_reason is null and not is_duplicate"
+    with _scratch(sample, tmp_path) as con:
+        con.execute("drop view kept_usage_events")
+        con.execute("create table kept_usage_events as select * from int_usage_events_verdicts where _source_line > 300")
+        con.execute("delete from int_usage_events_verdicts where _source_line > 300")
+        con.execute("insert into usage_event_state values ('a context', true)")
+        judged = con.execute(f"select count(*) from int_usage_events_verdicts {used}").fetchone()[0]
+        rows = judged + con.execute(f"select count(*) from kept_usage_events {used}").fetchone()[0]
+        night = validation.extract_frame(con, "usage_events")
+        night_ids = set(night["event_id"])
+        judged_ids = {i for (i,) in con.execute(f"select event_id from int_usage_events_verdicts {used}").fetchall()}
+        con.execute("update usage_event_state set kept_checked = false")
+        untrusted = validation.extract_frame(con, "usage_events")
+        con.execute("update usage_event_state set kept_checked = true")
+        one_judged = f"(select min(rowid) from int_usage_events_verdicts {used})"
+        kept_row = f"(select * from kept_usage_events {used} order by _source_line limit 1)"
+        con.execute(f"update int_usage_events_verdicts set _key_hash = (select _key_hash from {kept_row}) "
+                    f"where rowid = {one_judged}")
+        shared_hash = validation.extract_frame(con, "usage_events")
+        con.execute(f"update int_usage_events_verdicts set reseller_id = (select reseller_id from {kept_row}), "
+                    f"event_id = (select event_id from {kept_row}) where rowid = {one_judged}")
+        shared_key = validation.extract_frame(con, "usage_events")
+        shared_key_report = validation.validate(con, None)
+    assert 100 < judged < 5000 < rows
+    assert (night["used_rows"][0], night["distinct_keys"][0]) == (rows, rows)
+    assert len(night) == judged and night_ids == judged_ids
+    assert (untrusted["used_rows"][0], untrusted["distinct_keys"][0]) == (rows, rows) and len(untrusted) == 5000
+    assert (shared_hash["used_rows"][0], shared_hash["distinct_keys"][0]) == (rows, rows)
+    assert (shared_key["used_rows"][0], shared_key["distinct_keys"][0]) == (rows, rows - 1)
+    assert [(f.suite, f.column) for f in shared_key_report.failures] == [("usage_events.fail", "used_rows")]
+
+
 def test_the_event_check_frame_is_the_same_whatever_order_the_events_are_stored_in(sample, tmp_path):
     """int_usage_events_verdicts is written in any row order (graph directive
     insertion_order: free): its check frame, sample included, must not depend on it."""

@@ -18,6 +18,9 @@ file's row may have been the copy kept, or the other half of a conflict): those 
 through deduplication and validation with the new rows (`carried_usage_events`), so every
 verdict is the one a run reading every file reaches (rows sharing a key share its hash).
 Any other change of context reads every file again. Losing the state only costs that.
+The manifest also says whether every part it names comes from a run that passed the GX
+suites (`checked`): the events' key check then counts on the kept keys being unique and
+checks the run's own keys, among themselves and against the kept ones.
 
 The other extract tables' share of ingest depends on nothing but the context: their files
 and the code. So the state also keeps, in a folder (`<run id>.other_extracts/`, named in the
@@ -85,6 +88,7 @@ class Carry:
     departed: dict[str, Path] = field(default_factory=dict)  # files gone or changed -> their part
     reads: list[ExtractFile] = field(default_factory=list)  # the events files read in full
     other_extracts: Path | None = None  # the kept tables of the other extract tables, if there are
+    kept_checked: bool = False  # every kept row was in a run that passed the GX suites (see `remember`)
 
     @property
     def carries(self) -> bool:
@@ -114,6 +118,7 @@ def plan(warehouse: Path | None, files: list[ExtractFile], code_digest: str) -> 
     if any(not part.is_file() for part in departed.values()):
         return carry  # a departed file's rows cannot be looked up: read every file
     carry.kept, carry.departed = kept, departed
+    carry.kept_checked = manifest.get("checked") is True
     carry.reads = [f for f in events if str(f.path) not in kept]
     return carry
 
@@ -255,9 +260,10 @@ def create_inputs(con: duckdb.DuckDBPyConnection, carry: Carry) -> None:
     con.execute("create or replace table carried_usage_events ("
                 + ", ".join(f"{c} {t}" for c, t in STAGED_COLUMNS.items()) + ")")
     con.execute("create or replace table usage_event_hashes_reconsidered (_key_hash ubigint)")
-    con.execute("create or replace table usage_event_state (context varchar)")
+    con.execute("create or replace table usage_event_state (context varchar, kept_checked boolean)")
     if carry.state is not None:
-        con.execute("insert into usage_event_state values ($context)", {"context": carry.context})
+        con.execute("insert into usage_event_state values ($context, $checked)",
+                    {"context": carry.context, "checked": carry.carries and carry.kept_checked})
 
 
 def stage_carried(con: duckdb.DuckDBPyConnection, carry: Carry) -> None:
@@ -350,9 +356,11 @@ def _link_or_copy(source: Path, target: Path) -> None:
 
 
 def remember(warehouse: Path, work: Path, run_id: str, files: list[ExtractFile], context: str,
-             written: list[str]) -> None:
+             written: list[str], checked: bool) -> None:
     """After a run's commit: move its part into the state, then name every file's part in the
-    manifest (replaced at once), then drop the parts no longer named."""
+    manifest (replaced at once), then drop the parts no longer named. `checked`: the run
+    passed the GX suites; the manifest says `checked` while every part it names comes from
+    such runs (the key uniqueness check of a later run then counts on the kept rows')."""
     state = warehouse / STATE
     state.mkdir(parents=True, exist_ok=True)
     manifest = _manifest(state)
@@ -360,6 +368,7 @@ def remember(warehouse: Path, work: Path, run_id: str, files: list[ExtractFile],
     parts = {}
     if manifest.get("context") == context:
         parts = {path: [events[path], part] for path, part in _standing(state, manifest, events).items()}
+    checked = checked and (not parts or manifest.get("checked") is True)
     other = manifest.get("other_extracts") if manifest.get("context") == context else None
     if (work / OTHER_EXTRACTS).is_dir():
         other = f"{run_id}.{OTHER_EXTRACTS}"
@@ -371,7 +380,7 @@ def remember(warehouse: Path, work: Path, run_id: str, files: list[ExtractFile],
         os.replace(work / PART, state / name)
         parts.update({path: [events[path], name] for path in written})
     temp = state / (MANIFEST + ".tmp")
-    kept = {"context": context, "parts": parts} | ({"other_extracts": other} if other else {})
+    kept = {"checked": checked, "context": context, "parts": parts} | ({"other_extracts": other} if other else {})
     temp.write_text(json.dumps(kept, sort_keys=True))
     os.replace(temp, state / MANIFEST)
     named = {name for entry in parts.values() for name in (entry[1], rejected_name(entry[1]))} | {MANIFEST, other}

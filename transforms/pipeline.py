@@ -234,7 +234,7 @@ def publish(
     pub.commit()
     _remember(warehouse_dir, params, files, validated)
     if state is not None:
-        _remember_events(warehouse_dir, work_db.parent, params, files, state, parts)
+        _remember_events(warehouse_dir, work_db.parent, params, files, state, parts, validated)
     return _summary(warehouse_dir, params, changed_files=len(pub.put) + len(pub.delete))
 
 
@@ -271,10 +271,10 @@ def _remember(
 
 
 def _remember_events(warehouse_dir: Path, work: Path, params: models.RunParams,
-                     files: list[extracts.ExtractFile], context: str, parts: list[str]) -> None:
+                     files: list[extracts.ExtractFile], context: str, parts: list[str], validated: bool) -> None:
     """Keep the run's events verdicts for the next run (after the commit, like `_remember`)."""
     try:
-        carried.remember(warehouse_dir, work, params.run_id, files, context, parts)
+        carried.remember(warehouse_dir, work, params.run_id, files, context, parts, validated)
     except OSError as error:
         log.warning("run %s: usage events state not written: %s", params.run_id, error)
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from transforms import assets
+from transforms import assets, carried
 from transforms.contract import EXTRACT_TABLES
 from transforms.sqltext import literal
 
@@ -74,11 +74,33 @@ def check_frames(con: duckdb.DuckDBPyConnection) -> dict:
     for path in sorted(CHECKS_DIR.glob("*.sql")):
         if path.stem != "extract_table":
             frames[path.stem] = _narrowed(con, path.stem, path.read_text())
-    template = (CHECKS_DIR / "extract_table.sql").read_text()
     for table in EXTRACT_TABLES:
-        frames[table] = con.execute(template.format(
-            table=table, key_columns=_key_columns(table, 'used'), sampled_key_columns=_key_columns(table, 'sampled'))).df()
+        frames[table] = extract_frame(con, table)
     return frames
+
+
+def extract_frame(con: duckdb.DuckDBPyConnection, table: str):
+    """An extract table's check frame (sql/checks/extract_table.sql)."""
+    judged, kept = _judged_and_kept(con, table)
+    key = EXTRACT_TABLES[table].key
+    return con.execute((CHECKS_DIR / "extract_table.sql").read_text().format(
+        judged=judged, kept=kept, key_columns=_key_columns(table, "used"),
+        sampled_key_columns=_key_columns(table, "sampled"),
+        kept_key_columns=", ".join(_quoted(c) for c in key),
+        key_match=" and ".join(f"used.{_quoted(c)} is not distinct from kept.{_quoted(c)}" for c in key),
+    )).df()
+
+
+def _judged_and_kept(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, str]:
+    """The rows of an extract table this run judged, and the rows whose verdicts it kept from
+    runs that passed the suites (see sql/checks/extract_table.sql): for the usage events of a
+    run that carried such verdicts, its own verdicts and the kept ones; else every row, and
+    none kept."""
+    everything = f"int_{table}_validated"
+    if table == carried.TABLE and con.execute(
+            "select coalesce(bool_or(kept_checked), false) from usage_event_state").fetchone()[0]:
+        return "int_usage_events_verdicts", "kept_usage_events"
+    return everything, f"(select * from {everything} where false)"
 
 
 def _key_columns(table: str, relation: str) -> str:
