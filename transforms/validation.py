@@ -234,8 +234,8 @@ def validate(con: duckdb.DuckDBPyConnection, docs_target: Path | None) -> Valida
     batch_definition = (context.data_sources.add_pandas("billing").add_dataframe_asset("check_frames")
                         .add_batch_definition_whole_dataframe("run"))
     report = ValidationReport()
+    report.suites = len(list(SUITES_DIR.glob("*.json")))  # every file, one expectation or none
     for table, expectations in _suites_by_table().items():
-        report.suites += len({e["meta"]["level"] for e in expectations})
         suite = context.suites.add(gx.ExpectationSuite(name=table, expectations=expectations))
         validation = context.validation_definitions.add(gx.ValidationDefinition(name=table, data=batch_definition,
                                                                                 suite=suite))
