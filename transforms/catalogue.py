@@ -51,13 +51,16 @@ def describe(name: str, column: str) -> str | None:
 
 def set_comments(con: duckdb.DuckDBPyConnection) -> None:
     """COMMENT ON every view of the catalogue and on each of its described columns."""
-    present = {name for (name,) in con.execute("select view_name from duckdb_views() where not internal").fetchall()}
+    columns: dict[str, list[str]] = {}
+    for name, column in con.execute("select table_name, column_name from duckdb_columns() "
+                                    "where table_name in (select view_name from duckdb_views() where not internal) "
+                                    "order by table_name, column_index").fetchall():
+        columns.setdefault(name, []).append(column)
     for name, entry in entries().items():
-        if name not in present:
+        if name not in columns:
             continue
         con.execute(f"comment on view {name} is {_quoted(entry['grain'])}")
-        for (column,) in con.execute("select column_name from duckdb_columns() where table_name = $t",
-                                     {"t": name}).fetchall():
+        for column in columns[name]:
             text = describe(name, column)
             if text:
                 con.execute(f'comment on column {name}."{column}" is {_quoted(text)}')

@@ -378,6 +378,7 @@ def refresh_views(warehouse: Path) -> None:
     temp.unlink(missing_ok=True)
     con = duckdb.connect(str(temp))
     try:
+        con.execute("begin")  # one commit for every view and comment, not one each
         for table in TABLES:
             if any((warehouse / table).rglob("*.parquet")):
                 rows = read_partitions(literal(scan_path((warehouse / table).resolve(), "/**/*.parquet")), table)
@@ -388,6 +389,7 @@ def refresh_views(warehouse: Path) -> None:
         for view in DERIVED_VIEWS:
             con.execute(f"create view {view} as {(SQL_DIR / 'views' / f'{view}.sql').read_text()}")
         catalogue.set_comments(con)
+        con.execute("commit")
     finally:
         con.close()
     os.replace(temp, warehouse / VIEW_DB)
