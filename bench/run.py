@@ -100,14 +100,18 @@ def _daily_extracts(extracts: Path, work: Path) -> Path:
     shutil.copytree(extracts, daily, ignore=shutil.ignore_patterns("events.parquet"))
     con = duckdb.connect()
     con.execute("set TimeZone = 'UTC'")
-    source = str(extracts / "usage_events" / "events.parquet")
-    days = [row[0] for row in con.execute(
-        "select distinct cast(occurred_at as date) from read_parquet($p) order by 1", {"p": source}).fetchall()]
-    for day in days:
-        con.execute(f"copy (select * from read_parquet({literal(scan_path(source))}) "
-                    f"where cast(occurred_at as date) = '{day}') "
-                    f"to {literal(str(daily / 'usage_events' / f'events-{day}.parquet'))} (format parquet)")
+    source = literal(scan_path(extracts / "usage_events" / "events.parquet"))
+    # one read of the month, written partitioned by day (a read per day took ~40 s a day at 100M)
+    by_day = daily / "usage_events" / "by_day"
+    con.execute(f"copy (select *, cast(occurred_at as date) as event_day from read_parquet({source})) "
+                f"to {literal(str(by_day))} (format parquet, partition_by (event_day))")
     con.close()
+    for folder in sorted(by_day.iterdir()):  # event_day=YYYY-MM-DD/data_N.parquet -> events-YYYY-MM-DD[-N].parquet
+        day = folder.name.removeprefix("event_day=")
+        parts = sorted(folder.glob("*.parquet"))
+        for n, part in enumerate(parts):
+            part.rename(daily / "usage_events" / (f"events-{day}.parquet" if len(parts) == 1 else f"events-{day}-{n}.parquet"))
+    shutil.rmtree(by_day)
     return daily
 
 
