@@ -8,7 +8,7 @@ rows this run adds, or aggregates and a fixed sample, so tens of millions of row
 pass through pandas. A frame of the rows a run adds is narrowed in DuckDB to the rows that
 break an expectation plus a fixed sample (`_narrowed`), so GX sees thousands of rows, not
 millions, and reaches the same verdicts. A table's fail and warn suites run as one GX validation
-(see `_suites_by_table`). Results go to the run record and to GX Data Docs
+(see `_expectations`). Results go to the run record and to GX Data Docs
 (HTML), written per run under the warehouse's data_docs/<run_id>/; the frame sizes in the
 Data Docs are those of the narrowed frames.
 """
@@ -126,8 +126,18 @@ def _narrowed(con: duckdb.DuckDBPyConnection, table: str, check_sql: str):
     return frame
 
 
+_LEVEL_NOTES = {
+    "fail": "From {table}.fail.json: a failure stops the run and nothing is published.",
+    "warn": "From {table}.warn.json: a failure is a warning, published with the run.",
+}
+
+
 def _expectations(table: str) -> list[dict]:
-    return [e for level in ("fail", "warn") if (SUITES_DIR / f"{table}.{level}.json").exists()
+    """A table's fail and warn suites as one list, validated as one GX suite (GX pays ~50 ms
+    per validation on top of its cost per expectation): every expectation keeps its level in
+    `meta`, and its notes (shown on the suite's Data Docs page) say what a failure of it does."""
+    return [{**e, "meta": {**e.get("meta", {}), "level": level}, "notes": note.format(table=table)}
+            for level, note in _LEVEL_NOTES.items() if (SUITES_DIR / f"{table}.{level}.json").exists()
             for e in json.loads((SUITES_DIR / f"{table}.{level}.json").read_text())["expectations"]]
 
 
@@ -194,26 +204,6 @@ def _quiet_gx():
     return gx
 
 
-_LEVEL_NOTES = {
-    "fail": "From {table}.fail.json: a failure stops the run and nothing is published.",
-    "warn": "From {table}.warn.json: a failure is a warning, published with the run.",
-}
-
-
-def _suites_by_table() -> dict[str, list[dict]]:
-    """Each table's fail and warn suites as one GX suite (GX pays ~50 ms per validation on
-    top of its cost per expectation): every expectation keeps its level in `meta`, and its
-    notes (shown on the suite's Data Docs page) say what a failure of it does."""
-    suites: dict[str, list[dict]] = {}
-    for path in sorted(SUITES_DIR.glob("*.json")):
-        table, level = path.stem.rsplit(".", 1)
-        note = _LEVEL_NOTES[level].format(table=table)
-        suites.setdefault(table, []).extend(
-            {**e, "meta": {**e.get("meta", {}), "level": level}, "notes": note}
-            for e in json.loads(path.read_text())["expectations"])
-    return suites
-
-
 def validate(con: duckdb.DuckDBPyConnection, docs_target: Path | None) -> ValidationReport:
     """Run every suite against its frame; build the Data Docs into `docs_target`."""
     gx = _quiet_gx()
@@ -234,8 +224,10 @@ def validate(con: duckdb.DuckDBPyConnection, docs_target: Path | None) -> Valida
     batch_definition = (context.data_sources.add_pandas("billing").add_dataframe_asset("check_frames")
                         .add_batch_definition_whole_dataframe("run"))
     report = ValidationReport()
-    report.suites = len(list(SUITES_DIR.glob("*.json")))  # every file, one expectation or none
-    for table, expectations in _suites_by_table().items():
+    suite_files = sorted(SUITES_DIR.glob("*.json"))
+    report.suites = len(suite_files)  # every file, one expectation or none
+    for table in sorted({path.stem.rsplit(".", 1)[0] for path in suite_files}):
+        expectations = _expectations(table)
         suite = context.suites.add(gx.ExpectationSuite(name=table, expectations=expectations))
         validation = context.validation_definitions.add(gx.ValidationDefinition(name=table, data=batch_definition,
                                                                                 suite=suite))
