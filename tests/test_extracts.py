@@ -74,6 +74,59 @@ def test_runs_of_malformed_csv_lines_keep_every_later_line_number(tmp_path):
     assert lines(wh, "C1", "2026-10-01") == [("sms", "usage", D("3"), D("0.10"), D("0.30"))]
 
 
+def test_blank_lines_are_skipped_and_every_later_line_keeps_its_physical_number(tmp_path):
+    # the CSV parser skips a blank line without a trace: the lines after it must not move up,
+    # in a file with CRLF line ends, or where a quoted value spans lines (blank inside it too)
+    ex = _base(tmp_path / "ex")
+    (ex / "usage_events").mkdir()
+    (ex / "usage_events" / "blank.csv").write_bytes(
+        b"reseller_id,event_id,client_id,item_code,occurred_at,quantity\n"  # line 1
+        b"\n"                                                               # 2: blank
+        b"R1,a,C1,sms,2026-09-02T00:00:00Z,1\n"                             # 3
+        b"\n\n"                                                             # 4, 5: blank
+        b"R1,b,C1,sms,2026-09-02T00:00:00Z,x\n"                             # 6: bad quantity
+        b"R1,m1\n"                                                          # 7: malformed
+        b"\n"                                                               # 8: blank
+        b"R1,c,C1,sms,2026-09-03T00:00:00Z,y\n"                             # 9: bad quantity
+        b"\n"                                                               # 10: blank, at the end
+    )
+    (ex / "usage_events" / "crlf.csv").write_bytes(
+        b"reseller_id,event_id,client_id,item_code,occurred_at,quantity\r\n"  # line 1
+        b"R1,d,C1,sms,2026-09-04T00:00:00Z,2\r\n"                             # 2
+        b"\r\n"                                                               # 3: blank
+        b"R1,e,C1,sms,2026-09-04T00:00:00Z,z\r\n"                             # 4: bad quantity
+    )
+    (ex / "groups").mkdir()
+    (ex / "groups" / "groups.csv").write_bytes(
+        b"reseller_id,group_id,name\n"  # line 1
+        b'R1,G1,"one\n\nthree"\n'      # lines 2-4 (a blank line inside quotes is part of the value)
+        b"\n"                           # 5: blank
+        b"R1,,no id\n"                  # 6: missing group_id
+        b"\n"                           # 7: blank
+        b"R1,G4\n"                      # 8: malformed
+        b"R9,G5,unknown reseller\n"     # 9
+    )
+    wh = tmp_path / "wh"
+    bill(ex, wh, "2026-10")
+    bad_quantity = "quantity is not a number with at most 6 decimals"
+    rejects = query(wh, "select table_name, source_file, source_line, reason, raw from rejects order by all")
+    assert [(table, Path(file).name, line, reason) for table, file, line, reason, _ in rejects] == [
+        ("groups", "groups.csv", 6, "missing group_id"),
+        ("groups", "groups.csv", 8, "malformed CSV line: expected number of columns: 3 found: 2"),
+        ("groups", "groups.csv", 9, "unknown reseller R9"),
+        ("usage_events", "blank.csv", 6, bad_quantity),
+        ("usage_events", "blank.csv", 7, "malformed CSV line: expected number of columns: 6 found: 2"),
+        ("usage_events", "blank.csv", 9, bad_quantity),
+        ("usage_events", "crlf.csv", 4, bad_quantity),
+    ]
+    assert rejects[4][4] == "R1,m1"  # the line as read, without the blank lines before it
+    assert lines(wh, "C1", "2026-10-01") == [("sms", "usage", D("3"), D("0.10"), D("0.30"))]
+    # a blank line is no row: rows read = used + rejected
+    ((counts,),) = query(wh, "select list_filter(row_counts, lambda c: c.table_name = 'usage_events') from runs")
+    assert counts[0] | {} == {"table_name": "usage_events", "rows_read": 6, "rows_used": 2, "rows_rejected": 4,
+                              "duplicates_collapsed": 0, "is_reconciled": True}
+
+
 def test_parquet_and_csv_files_of_a_table_are_read_together(tmp_path):
     ex = _base(tmp_path / "ex", usage_events=[usage("a", "C1", "sms", "2026-09-02T00:00:00Z", 5)])
     _parquet_events(ex / "usage_events" / "more.parquet", [("p1", "2026-09-04 10:00:00", "7"),
@@ -283,6 +336,16 @@ def test_a_file_without_a_key_column_stops_the_run(tmp_path):
     (ex / "usage_events").mkdir()
     (ex / "usage_events" / "broken.csv").write_text("reseller_id,client_id,quantity\nR1,C1,4\n")
     with pytest.raises(ExtractError, match=r"broken.csv: missing key column\(s\) event_id"):
+        run_period(ex, tmp_path / "wh", "2026-10", date(2026, 10, 1), datetime(2026, 10, 1))
+    assert not (tmp_path / "wh").exists()
+
+
+def test_an_empty_csv_file_stops_the_run_and_says_so(tmp_path):
+    # no header row: the file cannot say which table columns it holds, so the run stops
+    ex = _base(tmp_path / "ex")
+    (ex / "usage_events").mkdir()
+    (ex / "usage_events" / "day-14.csv").write_bytes(b"")
+    with pytest.raises(ExtractError, match=r"day-14.csv: the file is empty \(a CSV extract starts with its header row\)"):
         run_period(ex, tmp_path / "wh", "2026-10", date(2026, 10, 1), datetime(2026, 10, 1))
     assert not (tmp_path / "wh").exists()
 
