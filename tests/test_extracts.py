@@ -127,6 +127,25 @@ def test_blank_lines_are_skipped_and_every_later_line_keeps_its_physical_number(
                               "duplicates_collapsed": 0, "is_reconciled": True}
 
 
+def test_column_names_differing_only_in_case_or_spaces_are_the_contract_columns(tmp_path):
+    ex = _base(tmp_path / "ex")
+    (ex / "usage_events").mkdir()
+    (ex / "usage_events" / "upper.csv").write_text(
+        "Reseller_ID,event_id,CLIENT_ID,item_code, occurred_at ,Quantity\n"
+        "R1,a,C1,sms,2026-09-02T00:00:00Z,5\n"
+        "R1,b,C1,sms,2026-09-03T00:00:00Z,lots\n"
+    )
+    duckdb.connect().execute(
+        "copy (select 'R1' as RESELLER_ID, 'c' as Event_Id, 'C1' as client_id, 'sms' as Item_Code, "
+        "timestamp '2026-09-04 00:00:00' as occurred_at, 2 as QUANTITY) "
+        f"to '{ex / 'usage_events' / 'upper.parquet'}' (format parquet)")
+    wh = tmp_path / "wh"
+    bill(ex, wh, "2026-10")
+    assert query(wh, "select source_line, reason from rejects") == [
+        (3, "quantity is not a number with at most 6 decimals")]
+    assert lines(wh, "C1", "2026-10-01") == [("sms", "usage", D("7"), D("0.10"), D("0.70"))]
+
+
 def test_parquet_and_csv_files_of_a_table_are_read_together(tmp_path):
     ex = _base(tmp_path / "ex", usage_events=[usage("a", "C1", "sms", "2026-09-02T00:00:00Z", 5)])
     _parquet_events(ex / "usage_events" / "more.parquet", [("p1", "2026-09-04 10:00:00", "7"),

@@ -194,18 +194,20 @@ def _projection(table: ExtractTable, f: ExtractFile, header: dict[str, str], sou
     """The contract columns as trimmed text (missing non-key columns are null; a typed one
     in `_typed_<column>`), and `_raw`, the row as read, as JSON, with card-number columns
     masked. `header` maps a file's column names to their types (None: read as text)."""
-    missing_keys = [c for c in table.key if c not in header]
+    named = _contract_names(table, header)
+    missing_keys = [c for c in table.key if c not in named]
     if missing_keys:
         raise ExtractError(f"{f.path}: missing key column(s) {', '.join(missing_keys)}")
     cols, raw = [], []
     for c in table.columns:
-        value = text_value(f"{source}.{c}") if c in header else "null::varchar"
+        column = f"{source}.{_identifier(named[c])}" if c in named else None
+        value = text_value(column) if column else "null::varchar"
         if (table.name, c) in TYPED_COLUMNS:
             staged = TYPED_COLUMNS[table.name, c][0]
-            guard = typed_guard(table.name, c, header[c] or "") if c in header else None
+            guard = typed_guard(table.name, c, header[named[c]] or "") if column else None
             if guard:
-                passes = guard.format(value=f"{source}.{c}")
-                cols.append(f"case when {passes} then cast({source}.{c} as {staged}) end as _typed_{c}")
+                passes = guard.format(value=column)
+                cols.append(f"case when {passes} then cast({column} as {staged}) end as _typed_{c}")
                 cols.append(f"case when not ({passes}) then {value} end as {c}")
             else:
                 cols += [f"null::{staged} as _typed_{c}", f"{value} as {c}"]
@@ -215,6 +217,22 @@ def _projection(table: ExtractTable, f: ExtractFile, header: dict[str, str], sou
             value = f"case when looks_like_card({value}) then mask_card({value}) else {value} end"
         raw.append(f"{c} := {value}")
     return ", ".join(cols), f"to_json(struct_pack({', '.join(raw)}))::varchar as _raw"
+
+
+def _contract_names(table: ExtractTable, header: dict[str, str]) -> dict[str, str]:
+    """Each contract column the file holds -> its name in the file: the same name, else the
+    one name that differs from it only in case or surrounding spaces (`Client_ID`, ` quantity`):
+    the column is there, and every row would otherwise be rejected as missing it."""
+    loose: dict[str, list[str]] = {}
+    for name in header:
+        loose.setdefault(name.strip().lower(), []).append(name)
+    named = {}
+    for c in table.columns:
+        if c in header:
+            named[c] = c
+        elif len(loose.get(c, [])) == 1:
+            named[c] = loose[c][0]
+    return named
 
 
 def _csv_selects(con, table: ExtractTable, f: ExtractFile, index: int) -> tuple[str, str]:
