@@ -28,6 +28,12 @@ def _parquet_events(path: Path, events: list[tuple[str, str, str]]) -> None:
         f"to '{path}' (format parquet)")
 
 
+def _usage_event_counts(warehouse: Path) -> dict:
+    """The run's reconciliation of the usage_events extract (its entry in runs.row_counts)."""
+    ((counts,),) = query(warehouse, "select list_filter(row_counts, lambda c: c.table_name = 'usage_events') from runs")
+    return counts[0] | {}
+
+
 def test_a_malformed_csv_line_is_rejected_and_later_lines_keep_their_numbers(tmp_path):
     ex = _base(tmp_path / "ex")
     (ex / "usage_events").mkdir()
@@ -122,9 +128,8 @@ def test_blank_lines_are_skipped_and_every_later_line_keeps_its_physical_number(
     assert rejects[4][4] == "R1,m1"  # the line as read, without the blank lines before it
     assert lines(wh, "C1", "2026-10-01") == [("sms", "usage", D("3"), D("0.10"), D("0.30"))]
     # a blank line is no row: rows read = used + rejected
-    ((counts,),) = query(wh, "select list_filter(row_counts, lambda c: c.table_name = 'usage_events') from runs")
-    assert counts[0] | {} == {"table_name": "usage_events", "rows_read": 6, "rows_used": 2, "rows_rejected": 4,
-                              "duplicates_collapsed": 0, "is_reconciled": True}
+    assert _usage_event_counts(wh) == {"table_name": "usage_events", "rows_read": 6, "rows_used": 2, "rows_rejected": 4,
+                                      "duplicates_collapsed": 0, "is_reconciled": True}
 
 
 def test_column_names_differing_only_in_case_or_spaces_are_the_contract_columns(tmp_path):
@@ -345,9 +350,8 @@ def test_rows_repeated_across_files_count_once_and_reconcile(tmp_path):
     wh = tmp_path / "wh"
     bill(ex, wh, "2026-10")
     assert lines(wh, "C1", "2026-10-01") == [("sms", "usage", D("6"), D("0.10"), D("0.60"))]
-    ((counts,),) = query(wh, "select list_filter(row_counts, lambda c: c.table_name = 'usage_events') from runs")
-    assert counts[0] | {} == {"table_name": "usage_events", "rows_read": 4, "rows_used": 2, "rows_rejected": 0,
-                              "duplicates_collapsed": 2, "is_reconciled": True}
+    assert _usage_event_counts(wh) == {"table_name": "usage_events", "rows_read": 4, "rows_used": 2, "rows_rejected": 0,
+                                      "duplicates_collapsed": 2, "is_reconciled": True}
 
 
 def test_a_file_without_a_key_column_stops_the_run(tmp_path):
