@@ -230,15 +230,16 @@ def test_parquet_files_of_one_header_are_read_as_one_scan_and_keep_their_own_lin
     ]
 
 
-def test_a_parquet_extract_with_a_column_named_file_row_number_is_refused_by_name(tmp_path):
+@pytest.mark.parametrize("column", ["file_row_number", "File_Row_Number", "_extract_file"])
+def test_a_parquet_extract_with_a_column_named_file_row_number_is_refused_by_name(tmp_path, column):
     ex = _base(tmp_path / "ex")
     (ex / "usage_events").mkdir()
     duckdb.connect().execute(
         "copy (select 'R1' as reseller_id, 'e1' as event_id, 'C1' as client_id, 'sms' as item_code, "
-        "'2026-09-02T00:00:00Z' as occurred_at, '1' as quantity, 7 as file_row_number) to $path (format parquet)",
+        f"'2026-09-02T00:00:00Z' as occurred_at, '1' as quantity, 7 as {column}) to $path (format parquet)",
         {"path": str(ex / "usage_events" / "numbered.parquet")},
     )
-    with pytest.raises(ExtractError, match=r"numbered\.parquet: a column named file_row_number cannot be read"):
+    with pytest.raises(ExtractError, match=rf"numbered\.parquet: a column named {column} cannot be read"):
         bill(ex, tmp_path / "wh", "2026-10")
     assert not (tmp_path / "wh" / "invoices").exists()
 

@@ -368,9 +368,11 @@ def _identifier(name: str) -> str:
 
 def _parquet_selects(table: ExtractTable, group: list[ExtractFile], header: dict[str, str]) -> tuple[str, str]:
     """Parquet files with one header, read by one scan that names each row's file."""
-    if "file_row_number" in header:  # DuckDB's row number cannot be given another name
-        raise ExtractError(f"{group[0].path}: a column named file_row_number cannot be read (ingest numbers "
-                           "the rows of a Parquet file under that name); rename or drop it")
+    # DuckDB's row number cannot be given another name, and names match in any case
+    taken = [name for name in header if name.lower() in ("file_row_number", "_extract_file")]
+    if taken:
+        raise ExtractError(f"{group[0].path}: a column named {taken[0]} cannot be read (ingest names each row's "
+                           "file and row number file_row_number and _extract_file); rename or drop it")
     projection, raw = _projection(table, group[0], header, "p")
     paths = "[" + ", ".join(literal(scan_path(f.path)) for f in group) + "]"
     # the path under a name of its own: an extract may carry a column called `filename`
