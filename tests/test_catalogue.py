@@ -34,7 +34,8 @@ def test_the_build_order_comes_from_the_models_references():
     position = {name: n for n, name in enumerate(order)}
     for name, deps in graph.dependencies().items():
         assert all(position[d] < position[name] for d in deps), name
-    assert graph.dependencies()["int_payments_validated"] == {"int_payments_deduplicated", "int_client_references"}
+    assert graph.dependencies()["int_payments_validated"] == {
+        "int_payments_deduplicated", "int_client_references", "int_clients_dated"}
     assert graph.dependencies()["ledger"] == {"int_ledger_entries_proposed"}
     assert graph.stages()["int_clients_billable"] == "billing" and graph.stages()["stg_clients"] == "ingest"
     assert graph.stages()["invoice_preview"] == "preview"

@@ -113,3 +113,40 @@ def test_manual_items_now_make_an_invoice_and_next_invoice_joins_the_cycle_invoi
     assert query(wh, "select item_code, line_type, amount from invoice_lines where invoice_date = '2026-10-05' "
                      "order by line_no") == [("account", "cycle_fee", D("10.00")), ("manual", "manual", D("-4.50"))]
     assert query(wh, "select subtotal, credits from invoices where kind = 'cycle'") == [(D("10.00"), D("4.50"))]
+
+
+def test_manual_items_and_payments_finer_than_the_currency_are_rejected_not_rounded(tmp_path):
+    # 10.005 USD or 500.5 JPY was never paid nor can be charged: rounding it would change money silently
+    r2 = {"reseller_id": "R2", "name": "Yen reseller", "currency": "JPY", "net_days": "0"}
+    manual = {"client_id": "C1", "created_at": "2026-10-02T10:00:00Z", "description": "Setup", "bill_mode": "now"}
+    paid = {"client_id": "C1", "paid_at": "2026-10-20T10:00:00Z", "method": "wire"}
+    ex = write_extracts(tmp_path / "ex", {
+        "resellers": [R1, r2],
+        "clients": [client("C1"), client("C1") | {"reseller_id": "R2"}],
+        "manual_items": [
+            {"reseller_id": "R1", "manual_item_id": "m1", **manual, "amount": "150.005"},
+            {"reseller_id": "R1", "manual_item_id": "m2", **manual, "amount": "-4.50"},
+            {"reseller_id": "R2", "manual_item_id": "m3", **manual, "amount": "1200.5"},
+            {"reseller_id": "R2", "manual_item_id": "m4", **manual, "amount": "1200"},
+        ],
+        "payments": [
+            {"reseller_id": "R1", "payment_id": "p1", **paid, "amount": "10.005"},
+            {"reseller_id": "R1", "payment_id": "p2", **paid, "amount": "1.25"},
+            {"reseller_id": "R2", "payment_id": "p3", **paid, "amount": "500.50"},
+            {"reseller_id": "R2", "payment_id": "p4", **paid, "amount": "500"},
+        ],
+    })
+    wh = tmp_path / "wh"
+    bill(ex, wh, "2026-10")
+    assert query(wh, "select table_name, reseller_id, source_line, reason from rejects order by all") == [
+        ("manual_items", "R1", 2, "amount 150.005 has more decimals than USD allows (2)"),
+        ("manual_items", "R2", 4, "amount 1200.5 has more decimals than JPY allows (0)"),
+        ("payments", "R1", 2, "amount 10.005 has more decimals than USD allows (2)"),
+        ("payments", "R2", 4, "amount 500.5 has more decimals than JPY allows (0)"),
+    ]
+    assert query(wh, "select reseller_id, kind, total from invoices order by all") == [
+        ("R1", "manual", D("-4.50")), ("R2", "manual", D("1200.00")),
+    ]
+    assert query(wh, "select reseller_id, balance_owed from account_status order by all") == [
+        ("R1", D("-5.75")), ("R2", D("700.00")),
+    ]
