@@ -317,7 +317,8 @@ def test_a_card_number_rejects_the_client_and_never_reaches_the_warehouse(tmp_pa
 def test_row_level_contract_checks_give_reasons_a_finance_reader_understands(tmp_path):
     ex = _base(
         tmp_path / "ex",
-        clients=[client("C1"), client("C2", start="2026-02-30"), client("C3", bill_day=31), client("")],
+        clients=[client("C1"), client("C2", start="2026-02-30"), client("C3", bill_day=31), client(""),
+                 client("C4", start="2026-03-01", cancel_date="2026-02-28"), client("C5", cancel_date="2026-01-01")],
         pricing=[price("sms", metered=True, unit_fee="12,50"), price("sms", level="group", unit_fee="1"),
                  price("sms", cycle_months=5, effective_from="2026-02-01"), price("fax", unit_fee="1")],
         usage_events=[usage("", "C1", "sms", "2026-09-02T00:00:00Z", 1),
@@ -332,6 +333,7 @@ def test_row_level_contract_checks_give_reasons_a_finance_reader_understands(tmp
         ("clients", 3, "start_date is not a date (YYYY-MM-DD)"),
         ("clients", 4, "bill_day must be a whole number from 1 to 28"),
         ("clients", 5, "missing client_id"),
+        ("clients", 6, "cancel_date 2026-02-28 is before start_date 2026-03-01"),
         ("pricing", 2, "unit_fee is not an amount of 0 or more"),
         ("pricing", 3, "a group-level row needs group_id"),
         ("pricing", 4, "cycle_months must be 1, 2, 3, 4, 6 or 12"),

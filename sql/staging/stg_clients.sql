@@ -44,6 +44,9 @@ checked as (
             when not is_date_text(start_date_text) then 'start_date is not a date (YYYY-MM-DD)'
             when cancel_date_text is not null and not is_date_text(cancel_date_text)
                 then 'cancel_date is not a date (YYYY-MM-DD)'
+            -- the service would end before it starts: a contradiction, not a client to bill
+            when cancel_date < start_date
+                then 'cancel_date ' || cancel_date_text || ' is before start_date ' || start_date_text
             when bill_day_text is null then 'missing bill_day'
             when not is_int_text(bill_day_text) or bill_day not between 1 and 28
                 then 'bill_day must be a whole number from 1 to 28'
