@@ -245,6 +245,19 @@ def test_a_warehouse_path_with_a_question_mark_is_refused_in_one_line(tmp_path):
     assert not (tmp_path / "wh?").exists()
 
 
+def test_a_warehouse_path_naming_a_file_is_refused_in_one_line_and_nothing_is_put_beside_it(tmp_path):
+    ex = write_extracts(tmp_path / "ex", _tenant("R1"))
+    (tmp_path / "files").mkdir()
+    not_a_folder = tmp_path / "files" / "notes.txt"
+    not_a_folder.write_text("kept as it is")
+    done = _billing("run", "--extracts", str(ex), "--warehouse", str(not_a_folder), "--period", "2026-10",
+                    home=tmp_path)
+    assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1
+    assert f"the warehouse path is a file, not a folder: {not_a_folder}" in done.stderr
+    assert not_a_folder.read_text() == "kept as it is" and sorted(p.name for p in not_a_folder.parent.iterdir()) == [
+        "notes.txt"]
+
+
 def test_values_print_literally_never_as_markup(billed, tmp_path):
     text = "[/i] [bold]x[/bold] :smile: [link=http://x]y[/link]"
     done = _billing("query", "--warehouse", str(billed), f"select '{text}' as \"[red]v[/red]\"", home=tmp_path)

@@ -108,6 +108,8 @@ def locked(warehouse: Path) -> Iterator[None]:
         raise UnusableWarehousePath(
             f"the warehouse path may not contain '?' ({warehouse}): DuckDB reads it as the start of "
             "URL options and cannot keep a database below it")
+    if key.exists() and not key.is_dir():  # refused before its lock file is put beside it
+        raise UnusableWarehousePath(f"the warehouse path is a file, not a folder: {warehouse}")
     if key in _held:
         _held[key] += 1
         try:
