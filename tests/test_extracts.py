@@ -376,6 +376,28 @@ def test_an_empty_csv_file_stops_the_run_and_says_so(tmp_path):
     assert not (tmp_path / "wh").exists()
 
 
+def test_a_link_to_another_extract_file_is_a_file_of_its_own_and_a_broken_link_stops_the_run(tmp_path):
+    # `latest.csv` -> `day-02.csv`: the same rows delivered twice, each file with its own lines
+    ex = _base(tmp_path / "ex")
+    (ex / "usage_events").mkdir()
+    (ex / "usage_events" / "day-02.csv").write_text(
+        "reseller_id,event_id,client_id,item_code,occurred_at,quantity\n"
+        "R1,a,C1,sms,2026-09-02T00:00:00Z,5\n"
+        "R1,b,C1,sms,2026-09-02T01:00:00Z,-1\n")
+    (ex / "usage_events" / "latest.csv").symlink_to(ex / "usage_events" / "day-02.csv")
+    wh = tmp_path / "wh"
+    bill(ex, wh, "2026-10")
+    assert lines(wh, "C1", "2026-10-01") == [("sms", "usage", D("5"), D("0.10"), D("0.50"))]
+    assert query(wh, "select regexp_extract(source_file, '[^/]*$'), source_line, reason from rejects order by all") == [
+        ("day-02.csv", 3, "negative quantity"), ("latest.csv", 3, "negative quantity")]
+    assert _usage_event_counts(wh) == {"table_name": "usage_events", "rows_read": 4, "rows_used": 1, "rows_rejected": 2,
+                                      "duplicates_collapsed": 1, "is_reconciled": True}
+    (ex / "usage_events" / "day-03.csv").symlink_to(ex / "usage_events" / "gone.csv")
+    with pytest.raises(ExtractError, match=r"day-03.csv: not a readable file \(a link to a file that does not exist\?\)"):
+        run_period(ex, tmp_path / "wh2", "2026-10", date(2026, 10, 1), datetime(2026, 10, 1))
+    assert not (tmp_path / "wh2").exists()
+
+
 def test_an_empty_extracts_folder_bills_nothing_and_still_records_the_run(tmp_path):
     (tmp_path / "ex").mkdir()
     wh = tmp_path / "wh"

@@ -65,9 +65,13 @@ def list_extract_files(extracts_dir: Path, known: dict[str, list] | None = None)
         folder = extracts_dir / table
         if not folder.is_dir():
             continue
+        folder = folder.resolve()
         for path in sorted(folder.iterdir()):
-            if path.suffix.lower() in (".csv", ".parquet") and path.is_file():
-                path = path.resolve()
+            if path.suffix.lower() in (".csv", ".parquet") and not path.is_dir():
+                # A file keeps its own name: a link to another file of the folder is a file
+                # of its own (an extract delivered twice), not a second copy of that one.
+                if not path.is_file():
+                    raise ExtractError(f"{path}: not a readable file (a link to a file that does not exist?)")
                 stamp = file_stamp(path)
                 earlier = (known or {}).get(str(path))
                 sha256 = earlier[-1] if earlier and tuple(earlier[:-1]) == stamp else _sha256(path)
