@@ -118,7 +118,10 @@ def nightly(
 ) -> None:
     """The nightly work for one day: clients whose bill date it is, and the day's leads,
     manual items, prepaid drawdown and account status."""
+    from transforms.pipeline import night_params
+
     night = _parse_date(day, "--date")
+    night_params("check", night)  # a night that cannot be billed fails before Prefect starts
     if not extracts.is_dir():
         raise UsageProblem(f"--extracts folder not found: {extracts}")
     with _holding(warehouse), console.status(f"nightly run for {night} (billing, then the charge batch)"):

@@ -41,6 +41,10 @@ def test_command_line_errors_are_one_line_and_leave_no_warehouse(tmp_path):
     wh = tmp_path / "wh"
     cases = [
         (("run", "--extracts", str(ex), "--warehouse", str(wh), "--period", "2026-13"), "period must be YYYY-MM"),
+        (("run", "--extracts", str(ex), "--warehouse", str(wh), "--period", "9999-12"),
+         "cannot bill up to 9999-12-31: a billed range ends on the day after it"),
+        (("nightly", "--extracts", str(ex), "--warehouse", str(wh), "--date", "9999-12-31"),
+         "cannot bill up to 9999-12-31"),
         (("run", "--extracts", str(tmp_path / "nope"), "--warehouse", str(wh), "--period", "2026-10"),
          "--extracts folder not found"),
         (("run", "--extracts", str(ex), "--warehouse", str(wh), "--period", "2026-10", "--as-of", "soon"),

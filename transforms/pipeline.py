@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 class PeriodError(ValueError):
-    """A --period that is not YYYY-MM."""
+    """A --period that is not YYYY-MM, or a range that ends after the last date there is."""
 
 
 def period_bounds(period: str) -> tuple[date, date]:
@@ -38,7 +38,14 @@ def period_bounds(period: str) -> tuple[date, date]:
     if len(period) != 7:
         raise PeriodError(f"period must be YYYY-MM, got {period!r}")
     days = calendar.monthrange(year, month)[1]
-    return start, date.fromordinal(start.toordinal() + days)
+    return start, _day_after(start.toordinal() + days - 1)
+
+
+def _day_after(ordinal: int) -> date:
+    """The end (exclusive) of a range whose last day is `ordinal`."""
+    if ordinal >= date.max.toordinal():
+        raise PeriodError(f"cannot bill up to {date.max.isoformat()}: a billed range ends on the day after it")
+    return date.fromordinal(ordinal + 1)
 
 
 def period_params(run_id: str, period: str, as_of: date, command: str = "run") -> models.RunParams:
@@ -51,8 +58,7 @@ def night_params(run_id: str, day: date, command: str = "nightly", preview: bool
     """A nightly run bills one day; its adjustments are issued that day; it publishes every
     client's invoice preview as of the day unless told not to (a preview costs about a
     period build: bench/results.md)."""
-    return models.RunParams(run_id, command, day, date.fromordinal(day.toordinal() + 1), day,
-                            publishes_preview=preview)
+    return models.RunParams(run_id, command, day, _day_after(day.toordinal()), day, publishes_preview=preview)
 
 
 @dataclass(frozen=True)
