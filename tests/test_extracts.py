@@ -398,6 +398,22 @@ def test_a_link_to_another_extract_file_is_a_file_of_its_own_and_a_broken_link_s
     assert not (tmp_path / "wh2").exists()
 
 
+def test_files_in_a_folder_inside_a_table_folder_are_not_read_and_the_run_says_so(tmp_path, caplog):
+    ex = _base(tmp_path / "ex", usage_events=[usage("a", "C1", "sms", "2026-09-02T00:00:00Z", 5)])
+    moved = ex / "usage_events" / "2026-09" / "week-2"
+    moved.mkdir(parents=True)
+    (moved / "day-09.csv").write_text("reseller_id,event_id,client_id,item_code,occurred_at,quantity\n"
+                                      "R1,b,C1,sms,2026-09-09T00:00:00Z,7\n")
+    (ex / "usage_events" / "notes").mkdir()  # a folder without extract files: nothing to say
+    wh = tmp_path / "wh"
+    with caplog.at_level("WARNING", logger="transforms.extracts"):
+        bill(ex, wh, "2026-10")
+    assert lines(wh, "C1", "2026-10-01") == [("sms", "usage", D("5"), D("0.10"), D("0.50"))]
+    assert [r.getMessage() for r in caplog.records if r.name == "transforms.extracts"] == [
+        f"{ex / 'usage_events' / '2026-09'}: a folder inside usage_events is not read; "
+        "its .csv/.parquet files are not billed"]
+
+
 def test_an_empty_extracts_folder_bills_nothing_and_still_records_the_run(tmp_path):
     (tmp_path / "ex").mkdir()
     wh = tmp_path / "wh"

@@ -18,6 +18,7 @@ which the parser skips, by one); for Parquet the 1-based row number in the file.
 """
 
 import hashlib
+import logging
 import mmap
 import re
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ import duckdb
 from transforms.contract import EXTRACT_TABLES, MASKED_COLUMNS, TYPED_COLUMNS, ExtractTable, typed_guard
 from transforms.messages import one_line
 from transforms.sqltext import literal, scan_path
+
+log = logging.getLogger(__name__)
 
 # How every extract CSV is read: a header row, every column as text (typed in sql/staging).
 # Never hive partitioning: a folder named like `client_id=X` above a file is part of its
@@ -67,6 +70,10 @@ def list_extract_files(extracts_dir: Path, known: dict[str, list] | None = None)
             continue
         folder = folder.resolve()
         for path in sorted(folder.iterdir()):
+            if path.is_dir() and any(inner.suffix.lower() in (".csv", ".parquet") for inner in path.rglob("*")):
+                # not read (the contract's files are those directly in the table's folder), but
+                # never silently: a month of day files moved into a sub-folder would go unbilled
+                log.warning("%s: a folder inside %s is not read; its .csv/.parquet files are not billed", path, table)
             if path.suffix.lower() in (".csv", ".parquet") and not path.is_dir():
                 # A file keeps its own name: a link to another file of the folder is a file
                 # of its own (an extract delivered twice), not a second copy of that one.
