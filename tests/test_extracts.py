@@ -7,6 +7,7 @@ import duckdb
 import pytest
 from helpers import R1, D, bill, client, lines, price, query, usage, write_extracts
 
+from transforms.contract import EXTRACT_TABLES
 from transforms.extracts import ExtractError, list_extract_files, load_raw_tables
 from transforms.pipeline import run_period
 
@@ -398,18 +399,22 @@ def test_a_link_to_another_extract_file_is_a_file_of_its_own_and_a_broken_link_s
     assert not (tmp_path / "wh2").exists()
 
 
-def test_files_in_a_folder_inside_a_table_folder_are_not_read_and_the_run_says_so(tmp_path, caplog):
+def test_files_in_a_folder_inside_a_table_folder_or_of_no_table_are_not_read_and_the_run_says_so(tmp_path, caplog):
     ex = _base(tmp_path / "ex", usage_events=[usage("a", "C1", "sms", "2026-09-02T00:00:00Z", 5)])
     moved = ex / "usage_events" / "2026-09" / "week-2"
     moved.mkdir(parents=True)
     (moved / "day-09.csv").write_text("reseller_id,event_id,client_id,item_code,occurred_at,quantity\n"
                                       "R1,b,C1,sms,2026-09-09T00:00:00Z,7\n")
     (ex / "usage_events" / "notes").mkdir()  # a folder without extract files: nothing to say
+    (ex / "Usage-Events").mkdir()  # not the table's name
+    (ex / "Usage-Events" / "day-10.parquet").write_bytes(b"")
     wh = tmp_path / "wh"
     with caplog.at_level("WARNING", logger="transforms.extracts"):
         bill(ex, wh, "2026-10")
     assert lines(wh, "C1", "2026-10-01") == [("sms", "usage", D("5"), D("0.10"), D("0.50"))]
     assert [r.getMessage() for r in caplog.records if r.name == "transforms.extracts"] == [
+        f"{ex / 'Usage-Events'}: not a table of the contract ({', '.join(EXTRACT_TABLES)}); "
+        "its .csv/.parquet files are not read",
         f"{ex / 'usage_events' / '2026-09'}: a folder inside usage_events is not read; "
         "its .csv/.parquet files are not billed"]
 

@@ -63,6 +63,10 @@ def list_extract_files(extracts_dir: Path, known: dict[str, list] | None = None)
     unchanged files costs a stat per file, not a pass over every byte."""
     if not extracts_dir.is_dir():
         raise ExtractError(f"extracts folder not found: {extracts_dir}")
+    for path in sorted(extracts_dir.iterdir()):
+        if path.name not in EXTRACT_TABLES and _holds_extract_files(path):
+            log.warning("%s: not a table of the contract (%s); its .csv/.parquet files are not read",
+                        path, ", ".join(EXTRACT_TABLES))
     found = []
     for table in EXTRACT_TABLES:
         folder = extracts_dir / table
@@ -70,7 +74,7 @@ def list_extract_files(extracts_dir: Path, known: dict[str, list] | None = None)
             continue
         folder = folder.resolve()
         for path in sorted(folder.iterdir()):
-            if path.is_dir() and any(inner.suffix.lower() in (".csv", ".parquet") for inner in path.rglob("*")):
+            if _holds_extract_files(path):
                 # not read (the contract's files are those directly in the table's folder), but
                 # never silently: a month of day files moved into a sub-folder would go unbilled
                 log.warning("%s: a folder inside %s is not read; its .csv/.parquet files are not billed", path, table)
@@ -84,6 +88,11 @@ def list_extract_files(extracts_dir: Path, known: dict[str, list] | None = None)
                 sha256 = earlier[-1] if earlier and tuple(earlier[:-1]) == stamp else _sha256(path)
                 found.append(ExtractFile(table, path, sha256, stamp))
     return found
+
+
+def _holds_extract_files(path: Path) -> bool:
+    """A folder with a .csv or .parquet file somewhere inside it."""
+    return path.is_dir() and any(inner.suffix.lower() in (".csv", ".parquet") for inner in path.rglob("*"))
 
 
 def file_stamp(path: Path) -> tuple[int, ...]:
