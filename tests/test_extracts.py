@@ -287,13 +287,13 @@ def test_typed_parquet_events_bill_and_reject_exactly_as_their_csv_text(tmp_path
     if types[1] == "hugeint":  # only the whole quantities were written
         assert [(line, reason) for line, reason, _ in csv_result[1]] == [
             (2, "negative quantity"), (3, "missing quantity"), (4, "missing occurred_at"),
-            (5, "quantity is not a number with at most 6 decimals")]
+            (5, "quantity has more than 12 digits before the decimal point")]
         return
     assert csv_result[0] == [("sms", "usage", D("7.250001"), D("0.10"), D("0.73"))]
     assert [(line, reason) for line, reason, _ in csv_result[1]] == [
         (4, "negative quantity"), (5, "missing quantity"), (6, "missing occurred_at"),
         (7, "quantity is not a number with at most 6 decimals"),
-        (8, "quantity is not a number with at most 6 decimals")]
+        (8, "quantity has more than 12 digits before the decimal point")]
     if types[1] == "decimal(20, 7)":
         assert [raw for *_, raw in parquet_result[1]][0] == (
             '{"reseller_id":"R1","event_id":"e3","client_id":"C1","item_code":"sms",'

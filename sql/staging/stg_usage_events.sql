@@ -43,8 +43,12 @@ checked as (
             when _typed_quantity is not null then null
             when quantity_text is null then 'missing quantity'
             when regexp_full_match(quantity_text, '-[0-9.]+') then 'negative quantity'
-            when not is_units_text(quantity_text)
-                then 'quantity is not a number with at most 6 decimals'
+            when not is_units_text(quantity_text) then
+                case
+                    when regexp_full_match(quantity_text, '[0-9]{13,}(\.[0-9]+)?')
+                        then 'quantity has more than 12 digits before the decimal point'
+                    else 'quantity is not a number with at most 6 decimals'
+                end
         end as reject_reason,
     from typed
 ),
