@@ -167,6 +167,7 @@ def test_a_proposed_row_that_breaks_the_contract_is_rejected_like_an_extract_row
     result = simulate.simulate(ex, "2026-10", proposed)
     columns, rows = result.proposed_rejects
     assert [(r[1], r[2]) for r in rows] == [(2, "unit_fee is not an amount of 0 or more"), (3, "unknown group G9")]
+    assert {r[0] for r in rows} == {str(proposed.resolve())}  # the file as given, not the scratch link to it
     assert all(row[result.tables["by_client"][0].index("difference")] == 0 for row in result.tables["by_client"][1])
 
 

@@ -63,7 +63,10 @@ def simulate(extracts_dir: Path, period: str, proposed: Path, scratch: Path | No
         pipeline.run_range(extracts_dir, root / "baseline", params, STARTED_AT, validate=False)
         simulated = _extracts_with(extracts_dir, files, root / "extracts")
         pipeline.run_range(simulated, root / "simulated", params, STARTED_AT, validate=False)
-        return _compare(root, period, [str(p.resolve()) for p in files])
+        # ingest names a linked file by its link: each proposed file's rejects are reported
+        # under the file as given
+        linked = simulated.resolve() / "pricing"
+        return _compare(root, period, {str(linked / _linked_name(p)): str(p.resolve()) for p in files})
 
 
 def _extracts_with(extracts_dir: Path, proposed: list[Path], target: Path) -> Path:
@@ -77,7 +80,7 @@ def _extracts_with(extracts_dir: Path, proposed: list[Path], target: Path) -> Pa
     pricing = target / "pricing"
     pricing.mkdir()
     for path in proposed:
-        (pricing / f"proposed-{path.name}").symlink_to(path.resolve())
+        (pricing / _linked_name(path)).symlink_to(path.resolve())
     con = models.connect()
     try:
         con.execute(f"create table proposed_keys as select distinct {_keys()} from ("
@@ -101,6 +104,10 @@ def _extracts_with(extracts_dir: Path, proposed: list[Path], target: Path) -> Pa
     return target
 
 
+def _linked_name(proposed: Path) -> str:
+    return f"proposed-{proposed.name}"
+
+
 def _read_text(path: Path) -> str:
     """A pricing file's rows as text, as ingest reads them (CSV: every column as text)."""
     if path.suffix.lower() == ".csv":
@@ -116,7 +123,8 @@ def _keys() -> str:
     return ", ".join(f"{_key(c)} as {c}" for c in PRICING_KEY)
 
 
-def _compare(root: Path, period: str, proposed_sources: list[str]) -> Comparison:
+def _compare(root: Path, period: str, proposed_sources: dict[str, str]) -> Comparison:
+    """`proposed_sources` maps the scratch extracts' link of each proposed file to the file."""
     comparison = Comparison(period)
     con = models.connect()
     try:
@@ -140,9 +148,10 @@ def _compare(root: Path, period: str, proposed_sources: list[str]) -> Comparison
         if rejects and proposed_sources:
             result = con.execute(
                 "select source_file, source_line, reason, raw from read_parquet($files, hive_partitioning = false) "
-                "where source_file in (select unnest($sources::varchar[])) order by source_file, source_line",
-                {"files": rejects, "sources": proposed_sources})
-            comparison.proposed_rejects = ([c[0] for c in result.description], result.fetchall())
+                "where source_file in (select unnest($sources::varchar[]))",
+                {"files": rejects, "sources": list(proposed_sources)})
+            rows = [(proposed_sources[source], *rest) for source, *rest in result.fetchall()]
+            comparison.proposed_rejects = ([c[0] for c in result.description], sorted(rows, key=lambda r: r[:2]))
     finally:
         con.close()
     return comparison
