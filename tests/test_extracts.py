@@ -380,11 +380,8 @@ def test_an_empty_csv_file_stops_the_run_and_says_so(tmp_path):
 def test_a_link_to_another_extract_file_is_a_file_of_its_own_and_a_broken_link_stops_the_run(tmp_path):
     # `latest.csv` -> `day-02.csv`: the same rows delivered twice, each file with its own lines
     ex = _base(tmp_path / "ex")
-    (ex / "usage_events").mkdir()
-    (ex / "usage_events" / "day-02.csv").write_text(
-        "reseller_id,event_id,client_id,item_code,occurred_at,quantity\n"
-        "R1,a,C1,sms,2026-09-02T00:00:00Z,5\n"
-        "R1,b,C1,sms,2026-09-02T01:00:00Z,-1\n")
+    write_extracts(ex, {"usage_events": [usage("a", "C1", "sms", "2026-09-02T00:00:00Z", 5),
+                                         usage("b", "C1", "sms", "2026-09-02T01:00:00Z", -1)]}, file_name="day-02.csv")
     (ex / "usage_events" / "latest.csv").symlink_to(ex / "usage_events" / "day-02.csv")
     wh = tmp_path / "wh"
     bill(ex, wh, "2026-10")

@@ -74,11 +74,13 @@ def list_extract_files(extracts_dir: Path, known: dict[str, list] | None = None)
             continue
         folder = folder.resolve()
         for path in sorted(folder.iterdir()):
-            if _holds_extract_files(path):
-                # not read (the contract's files are those directly in the table's folder), but
-                # never silently: a month of day files moved into a sub-folder would go unbilled
-                log.warning("%s: a folder inside %s is not read; its .csv/.parquet files are not billed", path, table)
-            if path.suffix.lower() in (".csv", ".parquet") and not path.is_dir():
+            if path.is_dir():
+                if _holds_extract_files(path):
+                    # not read (the contract's files are those directly in the table's folder), but
+                    # never silently: a month of day files moved into a sub-folder would go unbilled
+                    log.warning("%s: a folder inside %s is not read; its .csv/.parquet files are not billed",
+                                path, table)
+            elif is_extract_name(path):
                 # A file keeps its own name: a link to another file of the folder is a file
                 # of its own (an extract delivered twice), not a second copy of that one.
                 if not path.is_file():
@@ -90,9 +92,14 @@ def list_extract_files(extracts_dir: Path, known: dict[str, list] | None = None)
     return found
 
 
+def is_extract_name(path: Path) -> bool:
+    """Named like an extract file: `.csv` or `.parquet`, in any case."""
+    return path.suffix.lower() in (".csv", ".parquet")
+
+
 def _holds_extract_files(path: Path) -> bool:
     """A folder with a .csv or .parquet file somewhere inside it."""
-    return path.is_dir() and any(inner.suffix.lower() in (".csv", ".parquet") for inner in path.rglob("*"))
+    return path.is_dir() and any(is_extract_name(inner) for inner in path.rglob("*"))
 
 
 def file_stamp(path: Path) -> tuple[int, ...]:

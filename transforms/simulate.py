@@ -41,10 +41,10 @@ class Comparison:
 
 def proposed_files(path: Path) -> list[Path]:
     """The proposed pricing files: one .csv/.parquet file, or every such file of a folder."""
-    if path.is_file() and path.suffix.lower() in (".csv", ".parquet"):
+    if path.is_file() and extracts.is_extract_name(path):
         return [path]
     if path.is_dir():
-        found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in (".csv", ".parquet"))
+        found = sorted(p for p in path.iterdir() if p.is_file() and extracts.is_extract_name(p))
         if found:
             return found
     raise SimulationError(f"--pricing must be a .csv or .parquet file, or a folder holding some: {path}")
@@ -87,7 +87,7 @@ def _extracts_with(extracts_dir: Path, proposed: list[Path], target: Path) -> Pa
                     + " union all by name ".join(_read_text(p) for p in proposed) + ")")
         originals = sorted((extracts_dir / "pricing").iterdir()) if (extracts_dir / "pricing").is_dir() else []
         for path in originals:
-            if path.suffix.lower() not in (".csv", ".parquet") or not path.is_file():
+            if not extracts.is_extract_name(path) or not path.is_file():
                 continue
             same_key = " and ".join(f"p.{c} is not distinct from {_key(c, 'rows')}" for c in PRICING_KEY)
             kept = (f"select * from ({_read_text(path)}) as rows "
