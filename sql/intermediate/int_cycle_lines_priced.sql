@@ -1,6 +1,9 @@
--- int_cycle_lines_priced: one row per cycle-invoice line of the listed cycles (the run's
--- range is applied in int_invoice_lines_wanted; prepaid clients need earlier minimums):
--- client x bill date x item x line type (billing-rules.md sections 3-4).
+-- int_cycle_lines_priced: one row per cycle-invoice line of the listed cycles dated in the
+-- run's range, and, for prepaid clients, their usage lines dated earlier too (their balance
+-- draws every minimum since they became prepaid): client x bill date x item x line type
+-- (billing-rules.md sections 3-4). Items with a bonus pool and prepaid clients list every
+-- cycle since the first: their earlier fee lines, and a postpaid client's earlier usage
+-- lines, would be priced here only for int_invoice_lines_wanted to drop them.
 --   cycle_fee: on a cycle start, in advance, for [start, start + cycle_months); waived when
 --     the cycle starts before start_date + trial_days; none on or after the cancel date.
 --   usage / minimum (metered): billable x unit_fee; when billable < min_units, a minimum
@@ -28,7 +31,8 @@ fee_lines as (
         cycles.cycle_fee as unit_price,
     from int_cycles_priced_and_windowed as cycles
     cross join params
-    where cycles.cycle_start < params.range_end
+    where cycles.cycle_start >= params.range_start
+        and cycles.cycle_start < params.range_end
         and cycles.is_fee_cycle
         and cycles.is_enabled
         and cycles.cycle_start >= cycles.trial_end
@@ -40,6 +44,10 @@ billed_cycles as (
     cross join params
     where cycles.usage_bill_date < params.range_end
         and cycles.is_enabled
+        and (cycles.usage_bill_date >= params.range_start or exists (
+            select 1 from int_prepaid_clients as prepaid
+            where prepaid.reseller_id = cycles.reseller_id and prepaid.client_id = cycles.client_id
+        ))
 ),
 
 usage_lines as (
