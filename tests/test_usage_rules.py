@@ -72,6 +72,28 @@ def test_raising_bonus_units_later_grants_only_the_difference(tmp_path):
     assert query(wh, "select bonus_units_used from usage_summary order by bill_date") == [(D("100"),), (D("200"),)]
 
 
+def test_a_pool_carries_over_months_without_usage_and_each_event_counts_in_its_own_window(tmp_path):
+    # bill_day 15: cycle 1's window is [01-01, 02-15), cycle 2's [02-15, 03-15), cycle 3's
+    # [03-15, 04-15), ..., cycle 9's [09-15, 10-15), billed on 10-15. Pool 300 used by
+    # cycle 1: 100, cycle 2: 50 (a second before the bill instant), cycle 3: 120 (at it):
+    # 270; none in cycles 4-8. C1 (pool 300): 30 left for cycle 9's 80, 50 billed x 0.01.
+    # C2 (raised to 400 from 06-01, so walked): 400 - 270 = 130 left for 200, 70 billed.
+    early = [("a", "2026-01-05T00:00:00Z", 100), ("b", "2026-03-14T23:59:59Z", 50), ("c", "2026-03-15T00:00:00Z", 120)]
+    wh = _bill(tmp_path, [
+        price("email_validation", metered=True, unit_fee="0.01", bonus_units=300),
+        price("email_validation", level="client", client_id="C2", effective_from="2026-06-01", bonus_units=400),
+    ], [
+        usage(f"{c}-{event}", c, "email_validation", at, quantity) for c in ("C1", "C2") for event, at, quantity in early
+    ] + [
+        usage("C1-d", "C1", "email_validation", "2026-09-20T00:00:00Z", 80),
+        usage("C2-d", "C2", "email_validation", "2026-09-20T00:00:00Z", 200),
+    ], clients=[client("C1", bill_day=15), client("C2", bill_day=15)])
+    assert lines(wh, "C1", "2026-10-15") == [("email_validation", "usage", D("50"), D("0.01"), D("0.50"))]
+    assert lines(wh, "C2", "2026-10-15") == [("email_validation", "usage", D("70"), D("0.01"), D("0.70"))]
+    assert query(wh, "select client_id, quantity, bonus_units_used, billable_units from usage_summary "
+                     "order by client_id") == [("C1", D("80"), D("30"), D("50")), ("C2", D("200"), D("130"), D("70"))]
+
+
 def test_summary_units_add_up_to_the_cycle_quantity(tmp_path):
     # Q 1300: blocked 300 (max 1000), included 200, bonus 500, billable 300 -> 300 x 0.02
     wh = _bill(tmp_path, [
