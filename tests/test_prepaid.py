@@ -85,3 +85,31 @@ def test_prepaid_leads_draw_from_the_balance_and_allotments_go_first(tmp_path):
     assert query(wh, "select line_type, amount from invoice_lines where invoice_date = '2026-11-01' "
                      "order by line_no") == [("usage", D("66.00")), ("prepaid_applied", D("-66.00"))]
     assert query(wh, "select prepaid_balance from account_status where as_of = '2026-10-31'") == [(D("27.00"),)]
+
+
+def test_a_prepaid_balance_carries_draws_from_months_long_past_and_without_usage(tmp_path):
+    # bill_day 15: cycle 2's window is [02-15, 03-15), cycle 3's [03-15, 04-15), cycle 10's
+    # [10-15, 11-15); no usage in cycles 4-9 and no minimum. sms at 0.05: 03-14 23:59:59 400
+    # -> 20.00 (C 20, 1 top-up of 50), 03-15 00:00 800 -> 40.00 (C 60, 2 top-ups), 10-20 700
+    # -> 35.00 (C 95, still 2): no replenishment in October. Leaving out either March day
+    # would make 10-20 buy one more top-up (C 55 or 75 against one top-up of 50).
+    ex = write_extracts(tmp_path / "ex", {
+        "resellers": [R1],
+        "clients": [client("C7", bill_day=15)],
+        "pricing": [
+            price("account", level="client", client_id="C7", replenishment_amount="50.00"),
+            price("sms", metered=True, unit_fee="0.05"),
+        ],
+        "usage_events": [
+            usage("s1", "C7", "sms", "2026-03-14T23:59:59Z", 400),
+            usage("s2", "C7", "sms", "2026-03-15T00:00:00Z", 800),
+            usage("s3", "C7", "sms", "2026-10-20T00:00:00Z", 700),
+        ],
+    })
+    wh = tmp_path / "wh"
+    bill(ex, wh, "2026-10")
+    assert _invoices(wh, "replenishment") == []
+    assert query(wh, "select entry_at::date::varchar, entry_type, prepaid_amount from ledger "
+                     "where entry_type like 'prepaid%' order by entry_at") == [
+        ("2026-10-20", "prepaid_drawdown", D("-35.00"))
+    ]

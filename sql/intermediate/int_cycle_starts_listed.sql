@@ -5,12 +5,12 @@
 -- Most items keep one cycle length for good: their cycle starts are every m-th bill date,
 -- so only the few that touch the period are listed (the cycle starting on the period's bill
 -- date, the one whose usage it bills, and a cancelled client's last one). Items whose
--- length changes are walked from the first cycle; every item of a prepaid client lists every
--- cycle up to the range's end (has_full_history), because the prepaid balance carries from
--- the first one (each cycle's minimum is drawn). An item with a bonus pool lists, besides
--- the period's cycles, every earlier cycle holding usage (has_full_history too): the pool
--- carries from the first cycle, but a cycle without usage uses none of it, so leaving it out
--- changes nothing (a client of seven years would otherwise list ~90 cycles per pool item).
+-- length changes are walked from the first cycle. An item with a bonus pool, and every item
+-- of a prepaid client, also list every earlier cycle holding usage (has_full_history): the
+-- pool and the prepaid balance carry from the first cycle, but a cycle without usage uses
+-- none of the pool and draws nothing, so leaving it out changes nothing (a client of seven
+-- years would otherwise list ~90 cycles per item). A prepaid client's item with a minimum
+-- lists every cycle up to the range's end: each cycle's minimum is drawn, usage or not.
 -- materialize: view (one reader computes it in its own query)
 with recursive clients as (
     select * from int_clients_listed_for_range
@@ -31,13 +31,14 @@ priced_pairs as (
         max(cycle_months) as max_months,
         min(valid_from) as first_change,
         bool_or(bonus_units > 0) as has_pool,
+        bool_or(min_units > 0) as has_minimum,
     from prices
     group by all
 ),
 
 unpriced_usage_pairs as (  -- the events probe the pairs (NOT EXISTS hashed the events: ~9 s in a 10M night)
     select distinct events.reseller_id, events.client_id, events.item_code, 1 as min_months, 1 as max_months,
-        null::date as first_change, false as has_pool,
+        null::date as first_change, false as has_pool, false as has_minimum,
     from int_usage_events_usable as events
     anti join priced_pairs using (reseller_id, client_id, item_code)
 ),
@@ -46,11 +47,15 @@ pool_pairs as (
     select reseller_id, client_id, item_code from priced_pairs where has_pool
 ),
 
-pool_usage_days as (  -- apart from the anti join: probing a few pool pairs costs a 10M period ~0.3 s
-    select distinct
-        events.reseller_id, events.client_id, events.item_code, cast(events.occurred_at as date) as occurred_on,
+-- the days with usage of the pool items (apart from the anti join: probing a few pool pairs
+-- costs a 10M period ~0.3 s) and of the prepaid clients (their daily roll-up)
+usage_days as (
+    select events.reseller_id, events.client_id, events.item_code, cast(events.occurred_at as date) as occurred_on,
     from int_usage_events_usable as events
     semi join pool_pairs using (reseller_id, client_id, item_code)
+    union
+    select reseller_id, client_id, item_code, usage_day as occurred_on
+    from int_usage_aggregated_daily
 ),
 
 pairs as (
@@ -76,7 +81,7 @@ steady as (
         min_months as months,
         has_pool,
         case
-            when is_prepaid then range(0, horizon_bill_no // min_months + 1)
+            when is_prepaid and has_minimum then range(0, horizon_bill_no // min_months + 1)
             else list_filter([
                 case when period_bill_no % min_months = 0 then period_bill_no // min_months end,
                 case when period_bill_no % min_months = 0 then period_bill_no // min_months - 1 end,
@@ -87,10 +92,10 @@ steady as (
     where not is_walked
 ),
 
--- a pool item's earlier cycles that hold usage: an event on day t is in the cycle started by
--- the last bill date on or before t (cycle 1 before the first bill date), bill dates falling
--- on the client's bill_day every month from first_bill_date
-pool_usage_cycles as (
+-- the earlier cycles holding usage of a pool item or a prepaid client's item: an event on
+-- day t is in the cycle started by the last bill date on or before t (cycle 1 before the
+-- first bill date), bill dates falling on the client's bill_day every month from the first
+usage_cycles as (
     select distinct
         pairs.reseller_id, pairs.client_id, pairs.item_code,
         greatest(
@@ -99,20 +104,20 @@ pool_usage_cycles as (
             0
         ) // pairs.min_months as cycle_index,
         pairs.horizon_bill_no // pairs.min_months as last_index,
-    from pool_usage_days as days
+    from usage_days as days
     inner join pairs using (reseller_id, client_id, item_code)
-    where pairs.has_pool and not pairs.is_prepaid and not pairs.is_walked
+    where pairs.has_pool and not pairs.is_walked
 ),
 
 steady_indexes as (
     select reseller_id, client_id, item_code, months, has_pool, unnest(cycle_indexes) as cycle_index
     from steady
     union all
-    select pool_usage_cycles.reseller_id, pool_usage_cycles.client_id, pool_usage_cycles.item_code, steady.months,
-        steady.has_pool, pool_usage_cycles.cycle_index,
-    from pool_usage_cycles
+    select usage_cycles.reseller_id, usage_cycles.client_id, usage_cycles.item_code, steady.months,
+        steady.has_pool, usage_cycles.cycle_index,
+    from usage_cycles
     inner join steady using (reseller_id, client_id, item_code)
-    where pool_usage_cycles.cycle_index <= pool_usage_cycles.last_index
+    where usage_cycles.cycle_index <= usage_cycles.last_index
 ),
 
 steady_starts as (
