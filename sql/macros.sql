@@ -82,6 +82,11 @@ create or replace macro round_money(amount, minor_unit) as
     end;
 
 -- The first bill date (day bill_day of a month) on or after a date.
+-- The number (months from first_bill_date) of a client's last bill date on or before day d;
+-- bill dates fall on first_bill_date's day every month (-1 and below: before the first).
+create or replace macro bill_no_on_or_before(first_bill_date, d) as
+    datediff('month', first_bill_date, d) - case when day(d) < day(first_bill_date) then 1 else 0 end;
+
 create or replace macro first_bill_date_on_or_after(d, bill_day) as
     case
         when day(d) <= bill_day then make_date(year(d), month(d), bill_day)

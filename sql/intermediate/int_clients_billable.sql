@@ -24,8 +24,7 @@ final as (
         end as period_bill_no,
         datediff('month', first_bill_date, final_bill_date) as final_bill_no,
         least(
-            datediff('month', first_bill_date, cast(params.range_end - interval 1 day as date))
-                - case when day(cast(params.range_end - interval 1 day as date)) < bill_day then 1 else 0 end,
+            bill_no_on_or_before(first_bill_date, cast(params.range_end - interval 1 day as date)),
             datediff('month', first_bill_date, final_bill_date)
         ) as horizon_bill_no,
         greatest(-1, datediff('month', first_bill_date,

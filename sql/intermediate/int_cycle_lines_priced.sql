@@ -1,8 +1,8 @@
 -- int_cycle_lines_priced: one row per cycle-invoice line of the listed cycles dated in the
 -- run's range, and, for prepaid clients, their usage lines dated earlier too (their balance
 -- draws every minimum since they became prepaid): client x bill date x item x line type
--- (billing-rules.md sections 3-4). Items with a bonus pool and prepaid clients list every
--- cycle since the first: their earlier fee lines, and a postpaid client's earlier usage
+-- (billing-rules.md sections 3-4). Items with a bonus pool and prepaid clients also list
+-- earlier cycles (int_cycle_starts_listed): their fee lines, and a postpaid client's usage
 -- lines, would be priced here only for int_invoice_lines_wanted to drop them.
 --   cycle_fee: on a cycle start, in advance, for [start, start + cycle_months); waived when
 --     the cycle starts before start_date + trial_days; none on or after the cancel date.

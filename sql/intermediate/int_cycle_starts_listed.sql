@@ -94,15 +94,12 @@ steady as (
 
 -- the earlier cycles holding usage of a pool item or a prepaid client's item: an event on
 -- day t is in the cycle started by the last bill date on or before t (cycle 1 before the
--- first bill date), bill dates falling on the client's bill_day every month from the first
+-- first bill date)
 usage_cycles as (
     select distinct
-        pairs.reseller_id, pairs.client_id, pairs.item_code,
-        greatest(
-            datediff('month', pairs.first_bill_date, days.occurred_on)
-                - case when day(days.occurred_on) < day(pairs.first_bill_date) then 1 else 0 end,
-            0
-        ) // pairs.min_months as cycle_index,
+        pairs.reseller_id, pairs.client_id, pairs.item_code, pairs.min_months as months, pairs.has_pool,
+        greatest(bill_no_on_or_before(pairs.first_bill_date, days.occurred_on), 0) // pairs.min_months
+            as cycle_index,
         pairs.horizon_bill_no // pairs.min_months as last_index,
     from usage_days as days
     inner join pairs using (reseller_id, client_id, item_code)
@@ -113,11 +110,9 @@ steady_indexes as (
     select reseller_id, client_id, item_code, months, has_pool, unnest(cycle_indexes) as cycle_index
     from steady
     union all
-    select usage_cycles.reseller_id, usage_cycles.client_id, usage_cycles.item_code, steady.months,
-        steady.has_pool, usage_cycles.cycle_index,
+    select reseller_id, client_id, item_code, months, has_pool, cycle_index
     from usage_cycles
-    inner join steady using (reseller_id, client_id, item_code)
-    where usage_cycles.cycle_index <= usage_cycles.last_index
+    where cycle_index <= last_index
 ),
 
 steady_starts as (
