@@ -102,6 +102,27 @@ def test_a_row_effective_after_the_window_start_enables_nothing_before_it(tmp_pa
     assert lines(wh, "C1", "2026-10-01") == []
 
 
+def test_an_item_priced_for_one_client_only_reports_the_others_usage_unbilled(tmp_path):
+    # click_to_call has a client row for C1 and no account row: C2's usage of it is not
+    # enabled for C2; sms, priced at account level, bills both clients
+    wh = _bill(tmp_path, [
+        price("sms", metered=True, unit_fee="0.10"),
+        price("click_to_call", level="client", client_id="C1", metered=True, unit_fee="0.50"),
+    ], [
+        usage("a", "C1", "click_to_call", "2026-09-10T00:00:00Z", 4),
+        usage("b", "C2", "click_to_call", "2026-09-10T00:00:00Z", 6),
+        usage("c", "C2", "sms", "2026-09-11T00:00:00Z", 3),
+    ], clients=[client("C1"), client("C2")])
+    assert lines(wh, "C1", "2026-10-01") == [("click_to_call", "usage", D("4"), D("0.50"), D("2.00"))]
+    assert lines(wh, "C2", "2026-10-01") == [("sms", "usage", D("3"), D("0.10"), D("0.30"))]
+    assert query(wh, "select client_id, item_code, quantity, billable_units, is_enabled from usage_summary "
+                     "where quantity > 0 order by all") == [
+        ("C1", "click_to_call", D("4"), D("4"), True),
+        ("C2", "click_to_call", D("6"), D("0"), False),
+        ("C2", "sms", D("3"), D("3"), True),
+    ]
+
+
 def test_each_level_applies_the_row_whose_span_holds_the_change_point(tmp_path):
     # sms account rows 01-01 (0.10), 08-01 (0.20), 11-01 (0.40); a client row from 09-15 sets
     # included_units 5 only; click_to_call's account rows change on 09-10, which must not end
