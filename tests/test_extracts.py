@@ -7,6 +7,7 @@ import duckdb
 import pytest
 from helpers import R1, D, bill, client, lines, price, query, usage, write_extracts
 
+from transforms import extracts
 from transforms.contract import EXTRACT_TABLES
 from transforms.extracts import ExtractError, list_extract_files, load_raw_tables
 from transforms.pipeline import run_period
@@ -131,6 +132,24 @@ def test_blank_lines_are_skipped_and_every_later_line_keeps_its_physical_number(
     # a blank line is no row: rows read = used + rejected
     assert _usage_event_counts(wh) == {"table_name": "usage_events", "rows_read": 6, "rows_used": 2, "rows_rejected": 4,
                                       "duplicates_collapsed": 0, "is_reconciled": True}
+
+
+@pytest.mark.parametrize("block_bytes", [1, 2, 3, 5, 8, 1 << 24])
+def test_blank_lines_are_found_wherever_the_file_s_blocks_end(tmp_path, monkeypatch, block_bytes):
+    # The file is searched in blocks: a blank line ("\n\n" or "\n\r\n") straddling two
+    # blocks is found once. Record numbers as the CSV parser counts them (header = 1).
+    monkeypatch.setattr(extracts, "CSV_BLOCK_BYTES", block_bytes)
+    plain = tmp_path / "plain.csv"
+    plain.write_bytes(b"h\n\nr3\n\n\nr6\r\n\r\nr8\n\n")  # blank: lines 2, 4, 5, 7, 9
+    assert extracts._blank_lines(plain, quoted_breaks=False) == [2, 4, 5, 7, 9]
+    quoted = tmp_path / "quoted.csv"
+    # record 2 spans physical lines 2-4 (its blank line is inside quotes); blank lines at
+    # physical 5 and 7 are records 3 and 5
+    quoted.write_bytes(b'h,v\nR1,"one\n\nthree"\n\nR1,x\n\r\nR1,y\n')
+    assert extracts._blank_lines(quoted, quoted_breaks=True) == [3, 5]
+    none = tmp_path / "none.csv"
+    none.write_bytes(b"h\r\nr2\r\nr3\n")
+    assert extracts._blank_lines(none, quoted_breaks=False) == []
 
 
 def test_column_names_differing_only_in_case_or_spaces_are_the_contract_columns(tmp_path):
