@@ -81,12 +81,12 @@ create or replace macro round_money(amount, minor_unit) as
         else cast(round(amount, 2) as decimal(18, 2))
     end;
 
--- The first bill date (day bill_day of a month) on or after a date.
 -- The number (months from first_bill_date) of a client's last bill date on or before day d;
 -- bill dates fall on first_bill_date's day every month (-1 and below: before the first).
 create or replace macro bill_no_on_or_before(first_bill_date, d) as
     datediff('month', first_bill_date, d) - case when day(d) < day(first_bill_date) then 1 else 0 end;
 
+-- The first bill date (day bill_day of a month) on or after a date.
 create or replace macro first_bill_date_on_or_after(d, bill_day) as
     case
         when day(d) <= bill_day then make_date(year(d), month(d), bill_day)
