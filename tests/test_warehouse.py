@@ -69,6 +69,20 @@ def test_an_unchanged_rerun_changes_no_invoice_line_or_summary_file(tmp_path):
     assert query(wh, "select count(*) from runs where validation like 'unchanged since%'") == [(0,)]
 
 
+@pytest.mark.parametrize("block", [1, 3, 4, 1 << 20])
+def test_staged_files_are_compared_byte_for_byte_a_block_at_a_time(tmp_path, block):
+    def file(name, content):
+        (tmp_path / name).write_bytes(content)
+        return tmp_path / name
+
+    same = file("a", b"PAR1 rows PAR1"), file("b", b"PAR1 rows PAR1")
+    assert warehouse.same_bytes(*same, block=block)
+    assert not warehouse.same_bytes(file("c", b"PAR1 rows PAR1"), file("d", b"PAR1 rows PAR2"), block=block)  # last byte
+    assert not warehouse.same_bytes(file("e", b"XAR1 rows PAR1"), file("f", b"PAR1 rows PAR1"), block=block)  # first
+    assert not warehouse.same_bytes(file("g", b"PAR1 rows"), file("h", b"PAR1 rows PAR1"), block=block)  # a prefix
+    assert warehouse.same_bytes(file("i", b""), file("j", b""), block=block)
+
+
 def test_a_rerun_with_nothing_changed_is_recorded_without_recomputing(tmp_path):
     ex = _e1(tmp_path / "ex")
     wh = tmp_path / "wh"
