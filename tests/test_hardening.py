@@ -140,6 +140,41 @@ def test_two_resellers_with_the_same_client_ids_are_both_billed_and_validated(tm
     assert query(wh, "select count(*) from usage_summary where client_id = 'K1'") == [(2,)]
 
 
+def test_a_row_naming_another_reseller_s_client_says_so_in_every_table_that_names_clients(tmp_path):
+    # R1 has K1 and C8 (its row rejected: bill_day 31); R2 has K1, C8 and C9. Each table that
+    # names a client gets, in R1's name: C9 (R2's only), C7 (nobody's), C8 (R1's rejected one,
+    # which R2 also has) and K1 (both have it: R1's, billed).
+    tables = _merge(_tenant("R1"), _tenant("R2"))
+    tables["clients"] += [client("C8", reseller_id="R1", bill_day=31), client("C8", reseller_id="R2"),
+                          client("C9", reseller_id="R2")]
+    others = ("C9", "C7", "C8")
+    tables["usage_events"] += [usage(f"u{c}", c, "emails", "2026-09-15T08:00:00Z", 5) for c in others]
+    tables["pricing"] += [price("emails", level="client", client_id=c, reseller_id="R1", unit_fee="0.02")
+                          for c in others]
+    tables["lead_sales"] = [{"reseller_id": "R1", "sale_id": f"s{c}", "client_id": c, "lead_id": f"l{c}",
+                             "lead_type": "solar", "sold_at": "2026-10-14T09:00:00Z", "price": "10.00"}
+                            for c in (*others, "K1")]
+    tables["payments"] = [{"reseller_id": "R1", "payment_id": f"p{c}", "client_id": c,
+                           "paid_at": "2026-10-20T12:00:00Z", "amount": "1.00", "method": "wire"} for c in others]
+    tables["manual_items"] = [{"reseller_id": "R1", "manual_item_id": f"m{c}", "client_id": c,
+                               "created_at": "2026-10-10T09:00:00Z", "description": "setup", "amount": "3.00",
+                               "bill_mode": "now"} for c in others]
+    ex = write_extracts(tmp_path / "ex", tables)
+    wh = tmp_path / "wh"
+    bill(ex, wh, "2026-10")
+    expected = ["client belongs to another reseller", "unknown client C7", "client C8 was rejected (see its clients row)"]
+    for table in ("usage_events", "pricing", "lead_sales", "payments", "manual_items"):
+        assert query(wh, "select reason from rejects where table_name = $t order by source_line", {"t": table}) == [
+            (reason,) for reason in expected], table
+    assert query(wh, "select reason from rejects where table_name = 'clients'") == [
+        ("bill_day must be a whole number from 1 to 28",)]
+    # K1 of each reseller: 20.00 + 100 emails x 0.01, and R1's bought a lead for 10.00; R2's C8
+    # and C9 pay the cycle fee only (none of the rows above is theirs)
+    assert query(wh, "select reseller_id, client_id, kind, total from invoices order by all") == [
+        ("R1", "K1", "cycle", D("21.00")), ("R1", "K1", "leads", D("10.00")), ("R2", "C8", "cycle", D("20.00")),
+        ("R2", "C9", "cycle", D("20.00")), ("R2", "K1", "cycle", D("21.00"))]
+
+
 def test_ids_holding_separators_never_share_a_ledger_entry(tmp_path):
     """Client `K|P1` paying `X` and client `K` paying `P1|X`: two payments, two entries."""
     payments = [

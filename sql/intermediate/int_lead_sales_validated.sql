@@ -100,7 +100,8 @@ final as (
     from priced
     left join client_refs
         on client_refs.reseller_id = priced.reseller_id and client_refs.client_id = priced.client_id
-    left join other_resellers_clients on other_resellers_clients.client_id = priced.client_id
+    left join other_resellers_clients  -- looked up for unknown clients only: a null key probes nothing
+        on other_resellers_clients.client_id = case when client_refs.client_id is null then priced.client_id end
 )
 
 select * from final

@@ -48,7 +48,8 @@ final as (
     left join groups on groups.reseller_id = pricing.reseller_id and groups.group_id = pricing.group_id
     left join client_refs
         on client_refs.reseller_id = pricing.reseller_id and client_refs.client_id = pricing.client_id
-    left join other_resellers_clients on other_resellers_clients.client_id = pricing.client_id
+    left join other_resellers_clients  -- looked up for unknown clients only: a null key probes nothing
+        on other_resellers_clients.client_id = case when client_refs.client_id is null then pricing.client_id end
 )
 
 select * from final

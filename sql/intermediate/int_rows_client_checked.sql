@@ -38,7 +38,8 @@ final as (
     from rows
     left join client_refs
         on client_refs.reseller_id = rows.reseller_id and client_refs.client_id = rows.client_id
-    left join other_resellers_clients on other_resellers_clients.client_id = rows.client_id
+    left join other_resellers_clients  -- looked up for unknown clients only: a null key probes nothing
+        on other_resellers_clients.client_id = case when client_refs.client_id is null then rows.client_id end
     left join currencies on currencies.reseller_id = rows.reseller_id and currencies.client_id = rows.client_id
 )
 

@@ -54,7 +54,8 @@ final as (
     from events
     left join client_refs
         on client_refs.reseller_id = events.reseller_id and client_refs.client_id = events.client_id
-    left join other_resellers_clients on other_resellers_clients.client_id = events.client_id
+    left join other_resellers_clients  -- looked up for unknown clients only: a null key probes nothing
+        on other_resellers_clients.client_id = case when client_refs.client_id is null then events.client_id end
     left join items on items.reseller_id = events.reseller_id and items.item_code = events.item_code
 )
 
