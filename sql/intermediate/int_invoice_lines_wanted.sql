@@ -4,6 +4,8 @@
 -- and returns, prepaid credits and replenishments. line_key tells apart lines of one item
 -- and line type (a lead type at a price, a manual item); it is empty otherwise. Lines of
 -- amount 0 are not written.
+-- Written as Parquet, read through a view (10M events: ~1.6M lines, 0.6 s against 1.1-1.2 s as a DuckDB table).
+-- materialize: parquet
 with params as (
     select * from run_params
 ),

@@ -4,6 +4,8 @@
 -- section 8). An invoice never billed gets revision 1 with the wanted lines; one already
 -- billed gets a new revision only where some line's quantity or amount differs. Only the
 -- invoices dated in the run's range are compared (a nightly run leaves other days alone).
+-- Written as Parquet, read through a view (10M events: ~1.6M lines, 1.2 s against 1.7-1.8 s as a DuckDB table).
+-- materialize: parquet
 with wanted as (
     select invoice_id_for(reseller_id, client_id, kind, invoice_date) as invoice_id, *
     from int_invoice_lines_wanted

