@@ -23,7 +23,6 @@ cycles as (
         cycles.reseller_id,
         cycles.client_id,
         cycles.item_code,
-        cycles.cycle_no,
         cycles.window_start,
         cycles.window_end,
         cycles.trial_end,
