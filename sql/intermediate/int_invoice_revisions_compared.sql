@@ -6,9 +6,22 @@
 -- invoices dated in the run's range are compared (a nightly run leaves other days alone).
 -- Written as Parquet, read through a view (10M events: ~1.6M lines, 1.2 s against 1.7-1.8 s as a DuckDB table).
 -- materialize: parquet
-with wanted as (
+-- An invoice's id is worked out once per invoice, not once per line (an md5 of 1.6M lines at 10M
+-- events: ~0.45 s, and read twice).
+with wanted_headers as (
     select invoice_id_for(reseller_id, client_id, kind, invoice_date) as invoice_id, *
-    from int_invoice_lines_wanted
+    from (select distinct reseller_id, client_id, kind, invoice_date, currency from int_invoice_lines_wanted)
+),
+
+wanted as (
+    select wanted_headers.invoice_id, lines.*
+    from int_invoice_lines_wanted as lines
+    inner join wanted_headers
+        on wanted_headers.reseller_id is not distinct from lines.reseller_id
+        and wanted_headers.client_id is not distinct from lines.client_id
+        and wanted_headers.kind is not distinct from lines.kind
+        and wanted_headers.invoice_date is not distinct from lines.invoice_date
+        and wanted_headers.currency is not distinct from lines.currency
 ),
 
 params as (
@@ -64,7 +77,7 @@ compared as (
 ),
 
 headers as (
-    select distinct invoice_id, reseller_id, client_id, kind, invoice_date, currency from wanted
+    select invoice_id, reseller_id, client_id, kind, invoice_date, currency from wanted_headers
     union
     select invoice_id, reseller_id, client_id, kind, invoice_date, currency from prior_invoices_in_range
 ),

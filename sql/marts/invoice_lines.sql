@@ -3,16 +3,10 @@
 -- A new invoice's revision 1 holds its lines as priced; a re-billed invoice whose lines
 -- changed gets revision n+1 (an adjustment) holding only the per-line deltas, keeping the
 -- line types they correct, so summing revisions by item and line type gives the current
--- state. Unchanged invoices add nothing.
+-- state. Unchanged invoices add nothing: only lines whose quantity or amount changed are
+-- kept, so an invoice none of whose lines changed has none here.
 with compared as (
     select * from int_invoice_revisions_compared
-),
-
-changed_invoices as (
-    select invoice_id
-    from compared
-    group by invoice_id
-    having bool_or(delta_quantity <> 0 or delta_amount <> 0)
 ),
 
 new_lines as (
@@ -24,7 +18,6 @@ new_lines as (
         case when compared.last_revision = 0 then compared.wanted_amount else compared.delta_amount end
             as line_amount,
     from compared
-    semi join changed_invoices using (invoice_id)
     where compared.delta_quantity <> 0 or compared.delta_amount <> 0
 ),
 
