@@ -10,7 +10,7 @@
 -- events: ~0.45 s, and read twice).
 with wanted_headers as (
     select invoice_id_for(reseller_id, client_id, kind, invoice_date) as invoice_id, *
-    from (select distinct reseller_id, client_id, kind, invoice_date, currency from int_invoice_lines_wanted)
+    from (select distinct reseller_id, client_id, kind, invoice_date, currency from int_invoice_lines_wanted) as invoices
 ),
 
 wanted as (
