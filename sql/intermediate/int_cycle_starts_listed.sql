@@ -13,7 +13,8 @@
 -- lists every cycle up to the range's end: each cycle's minimum is drawn, usage or not.
 -- Written as Parquet, read through a view by its one reader, int_cycles_priced_and_windowed: computed
 -- inside that query, its hash tables and materialised pairs stayed in memory while the cycles
--- were priced and written (10M events: the two 1.37 GiB at peak, 4.1-4.5 s; apart 0.95 GiB, 3.8-3.95 s).
+-- were priced and written (10M events, both models: 1.37 GiB at peak and 4.1-4.5 s in one query;
+-- 0.95 GiB and 3.8-3.95 s apart).
 -- materialize: parquet
 with recursive clients as (
     select * from int_clients_listed_for_range
