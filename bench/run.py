@@ -253,11 +253,9 @@ def main() -> None:
     started = datetime.now(UTC)
     with pipeline.run_workspace(warehouse, params.run_id) as work_db:
         _timed("period run: ingest", args.events, lambda: pipeline.ingest(extracts, work_db, warehouse_dir=warehouse), rows)
-        def build():  # as pipeline.run_range does: Great Expectations is imported while the run builds
-            validation.start_loading()
-            pipeline.build(work_db, warehouse, params)
-
-        _timed("period run: build", args.events, build, rows)
+        # as pipeline.run_range does: Great Expectations is imported while the run builds
+        _timed("period run: build", args.events,
+               lambda: pipeline.build(work_db, warehouse, params, after=validation.load_during_build()), rows)
         _timed("period run: validate", args.events, lambda: pipeline.check(work_db, params), rows)
         _timed("period run: publish", args.events,
                lambda: pipeline.publish(work_db, warehouse, params, started, started), rows)

@@ -66,7 +66,7 @@ def publish_unchanged_run(
 @task(cache_policy=NO_CACHE)
 def build_models(work_db: Path, warehouse_dir: Path, params: pipeline.models.RunParams) -> None:
     with _stage("build") as log:
-        pipeline.build(work_db, warehouse_dir, params)
+        pipeline.build(work_db, warehouse_dir, params, after=validation.load_during_build())
         log(f"bill dates {params.range_start} to {params.range_end}")
 
 
@@ -194,7 +194,6 @@ def _bill(
             summary = publish_unchanged_run(work_db, warehouse_dir, params, previous_run_id, started_at)
         else:
             ingest_extracts(extracts_dir, work_db, files, warehouse_dir)
-            validation.start_loading()  # GX's slow import overlaps the build
             _build(work_db, warehouse_dir, params, scale)
             validate_outputs(work_db, params)
             summary = publish_run(work_db, warehouse_dir, params, started_at)
@@ -213,6 +212,7 @@ def refresh_account_status(work_db: Path, warehouse_dir: Path, params: pipeline.
 
 def _build(work_db: Path, warehouse_dir: Path, params, scale: ScaleOut) -> None:
     if scale.partition_count > 1:
+        validation.start_loading()  # the partitions build in Dask's workers: GX's import overlaps them here
         prepare_build(work_db, warehouse_dir, params)
         built = build_partitions.with_options(task_runner=scale.task_runner())(
             work_db, scale.partition_count, scale.duckdb_threads)

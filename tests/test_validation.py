@@ -222,3 +222,26 @@ def test_a_failing_fail_suite_publishes_nothing(sample, tmp_path, monkeypatch):
     with pytest.raises(validation.ValidationFailed, match="charges.fail"):
         pipeline.run_period(extracts, wh, "2026-09", date(2026, 9, 30), datetime(2026, 10, 1))
     assert {p: p.read_bytes() for p in wh.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize("partition_count", [1, 2])
+def test_great_expectations_is_imported_once_the_event_scale_models_are_built(tmp_path, monkeypatch,
+                                                                               partition_count):
+    """Its import holds ~180 MiB for the rest of the process: started with the build, it added
+    that to the build's peak, which the event-scale models set. A partitioned build starts it
+    once the partitions are merged."""
+    extracts = write_sample(tmp_path / "ex", n_clients=6, n_events=60, usage_months=("2026-09-01", "2026-10-01"))
+    events = []
+    build_model = models.build_model
+    monkeypatch.setattr(models, "build_model", lambda con, name, **kw: (events.append(name), build_model(con, name, **kw)))
+    monkeypatch.setattr(validation, "start_loading", lambda: events.append("import GX"))
+    pipeline.run_period(extracts, tmp_path / "wh", "2026-10", date(2026, 10, 31), datetime(2026, 11, 1),
+                        partition_count=partition_count)
+    assert events.count("import GX") == 1
+    at = events.index("import GX")
+    if partition_count == 1:
+        assert events[at - 1] == "int_cycle_lines_priced" == validation.LOAD_AFTER
+        assert "int_usage_rolled_up_to_cycles" in events[:at] and "invoice_lines" in events[at:]
+    else:
+        assert events.count("int_cycle_lines_priced") == 2 and "rejects" in events[:at]
+        assert not {"int_cycle_lines_priced", "invoice_lines"} & set(events[at:])

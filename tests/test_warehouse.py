@@ -212,7 +212,7 @@ def test_a_run_that_fails_while_building_leaves_the_warehouse_as_it_was(tmp_path
     bill(ex, wh, "2026-10")
     before = _snapshot(wh)
 
-    def boom(con):
+    def boom(con, after=None):
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(models, "build_billing", boom)

@@ -146,7 +146,10 @@ def set_run_params(con: duckdb.DuckDBPyConnection, params: RunParams) -> None:
     )
 
 
-def build_billing(con: duckdb.DuckDBPyConnection) -> None:
-    """Pricing, cycles, usage and the output marts (needs staging and prior_* tables)."""
+def build_billing(con: duckdb.DuckDBPyConnection, after: dict[str, Callable[[], None]] | None = None) -> None:
+    """Pricing, cycles, usage and the output marts (needs staging and prior_* tables). `after`
+    maps a model to what to do once it is built."""
     for name in graph.stage("billing"):
         build_model(con, name)
+        if after and name in after:
+            after[name]()

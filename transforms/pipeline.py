@@ -9,7 +9,7 @@ import calendar
 import json
 import logging
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -148,19 +148,26 @@ def prepare(work_db: Path, warehouse_dir: Path, params: models.RunParams) -> Non
         con.close()
 
 
-def build(work_db: Path, warehouse_dir: Path, params: models.RunParams, partition_count: int = 1) -> None:
-    """Price the period against what the warehouse already holds for it.
+def build(
+    work_db: Path, warehouse_dir: Path, params: models.RunParams, partition_count: int = 1,
+    after: dict[str, Callable[[], None]] | None = None,
+) -> None:
+    """Price the period against what the warehouse already holds for it. `after` maps a
+    billing model to what to do once it is built (see `models.build_billing`).
 
     partition_count > 1 builds the per-client models partition by partition, one after the
-    other (the Prefect flow runs them in parallel on Dask); the result is the same."""
+    other (the Prefect flow runs them in parallel on Dask); the result is the same, and
+    `after` is done once the partitions are merged."""
     prepare(work_db, warehouse_dir, params)
     if partition_count > 1:
         built = [partitions.build_partition(work_db, number, partition_count) for number in range(partition_count)]
         partitions.merge_partitions(work_db, built)
+        for then in (after or {}).values():
+            then()
     else:
         con = models.connect(work_db)
         try:
-            models.build_billing(con)
+            models.build_billing(con, after)
         finally:
             con.close()
     build_preview(work_db, params)
@@ -393,9 +400,7 @@ def run_range(
             return publish_unchanged(work_db, warehouse_dir, params, previous_run_id, started_at,
                                      finished_at or started_at)
         ingest(extracts_dir, work_db, files, warehouse_dir)
-        if validate:
-            validation.start_loading()
-        build(work_db, warehouse_dir, params, partition_count)
+        build(work_db, warehouse_dir, params, partition_count, validation.load_during_build() if validate else None)
         if validate:
             check(work_db, params)
         return publish(work_db, warehouse_dir, params, started_at, finished_at or started_at)
