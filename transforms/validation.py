@@ -196,9 +196,10 @@ def start_loading() -> None:
 
 
 # The last billing model over event-scale rows. GX's import holds ~180 MiB for the rest of the
-# process: started with the build, it added that to the build's peak, which this model sets
-# (10M events: 1,640-1,680 MiB against 1,460 MiB started after it). The models after it still
-# run long enough (~8 s at 10M, ~1 s on a tiny extract) to hide the import.
+# process: started with the build, it added that to the build's peak, which the models up to
+# this one set (10M events: 1,640-1,680 MiB against 1,460 MiB started after it). The models
+# after it still run long enough at scale (~8 s at 10M) to hide the import; a tiny extract's
+# check stage waits ~0.15 s longer for it.
 LOAD_AFTER = "int_cycle_lines_priced"
 
 
