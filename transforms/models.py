@@ -114,17 +114,28 @@ def build_ledger(con: duckdb.DuckDBPyConnection, proposed: str) -> None:
     build_model(con, "ledger", proposed=proposed)
 
 
-def build_staging(con: duckdb.DuckDBPyConnection, after: dict[str, Callable[[], None]] | None = None,
-                  skip: set[str] | frozenset[str] = frozenset()) -> None:
-    """Seeds, then every extract table typed (stg_), deduplicated and validated (int_): the
-    models that need neither the run's parameters nor what the warehouse holds. `after` maps
-    a model to what to do once it is built; `skip` names models already in the database."""
-    for name in graph.stage("ingest"):
+# What to do once a model is built, by model name (see `build_stage`).
+AfterHooks = dict[str, Callable[[], None]]
+
+
+def build_stage(con: duckdb.DuckDBPyConnection, stage: str, after: AfterHooks | None = None,
+                skip: set[str] | frozenset[str] = frozenset()) -> None:
+    """Build a stage's models in order. `after` maps a model to what to do once it is built;
+    `skip` names models already in the database."""
+    for name in graph.stage(stage):
         if name in skip:
             continue
         build_model(con, name)
         if after and name in after:
             after[name]()
+
+
+def build_staging(con: duckdb.DuckDBPyConnection, after: AfterHooks | None = None,
+                  skip: set[str] | frozenset[str] = frozenset()) -> None:
+    """Seeds, then every extract table typed (stg_), deduplicated and validated (int_): the
+    models that need neither the run's parameters nor what the warehouse holds (see
+    `build_stage` for `after` and `skip`)."""
+    build_stage(con, "ingest", after, skip)
 
 
 def set_run_params(con: duckdb.DuckDBPyConnection, params: RunParams) -> None:
@@ -146,10 +157,7 @@ def set_run_params(con: duckdb.DuckDBPyConnection, params: RunParams) -> None:
     )
 
 
-def build_billing(con: duckdb.DuckDBPyConnection, after: dict[str, Callable[[], None]] | None = None) -> None:
-    """Pricing, cycles, usage and the output marts (needs staging and prior_* tables). `after`
-    maps a model to what to do once it is built."""
-    for name in graph.stage("billing"):
-        build_model(con, name)
-        if after and name in after:
-            after[name]()
+def build_billing(con: duckdb.DuckDBPyConnection, after: AfterHooks | None = None) -> None:
+    """Pricing, cycles, usage and the output marts (needs staging and prior_* tables; see
+    `build_stage` for `after`)."""
+    build_stage(con, "billing", after)

@@ -9,7 +9,7 @@ import calendar
 import json
 import logging
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -150,7 +150,7 @@ def prepare(work_db: Path, warehouse_dir: Path, params: models.RunParams) -> Non
 
 def build(
     work_db: Path, warehouse_dir: Path, params: models.RunParams, partition_count: int = 1,
-    after: dict[str, Callable[[], None]] | None = None,
+    after: models.AfterHooks | None = None,
 ) -> None:
     """Price the period against what the warehouse already holds for it. `after` maps a
     billing model to what to do once it is built (see `models.build_billing`).

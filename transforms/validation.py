@@ -17,13 +17,12 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from transforms import assets, carried
+from transforms import assets, carried, models
 from transforms.contract import EXTRACT_TABLES
 from transforms.sqltext import literal
 
@@ -203,7 +202,7 @@ def start_loading() -> None:
 LOAD_AFTER = "int_cycle_lines_priced"
 
 
-def load_during_build() -> dict[str, Callable[[], None]]:
+def load_during_build() -> models.AfterHooks:
     """`start_loading` as an `after` hook of the billing build (see LOAD_AFTER)."""
     return {LOAD_AFTER: start_loading}
 
