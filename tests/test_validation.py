@@ -2,6 +2,7 @@
 makes the right suite fail; a failed fail suite publishes nothing."""
 
 import shutil
+import time
 from contextlib import contextmanager
 from datetime import date, datetime
 
@@ -36,6 +37,41 @@ def test_a_clean_run_passes_every_fail_suite_and_publishes_data_docs(sample, tmp
     suite_page = (page.parent / "expectations" / "invoices.html").read_text()
     assert "From invoices.fail.json: a failure stops the run" in suite_page
     assert "From invoices.warn.json: a failure is a warning" in suite_page
+
+
+
+def test_the_data_docs_are_written_while_the_run_publishes_and_published_with_it(sample, tmp_path, monkeypatch):
+    """`validate` returns its verdicts before the Data Docs are written; publishing waits for
+    them, so a slow writer's last page is still published with the run."""
+    written = validation._write_docs
+
+    def slow(context, target):
+        time.sleep(0.5)
+        written(context, target)
+        (target / "last-page.html").write_text("late")
+
+    monkeypatch.setattr(validation, "_write_docs", slow)
+    _, extracts, _ = sample
+    wh = tmp_path / "wh"
+    bill(extracts, wh, "2026-09", validate=True)
+    (page,) = list((wh / "data_docs").glob("*/last-page.html"))
+    assert page.read_text() == "late" and (page.parent / "index.html").exists()
+    assert not validation._docs_writers
+
+
+def test_data_docs_that_fail_to_render_are_a_warning_never_the_runs_failure(sample, tmp_path, monkeypatch, caplog):
+    def broken(self, *args, **kwargs):
+        raise ValueError("template missing")
+
+    from great_expectations.data_context import AbstractDataContext
+    monkeypatch.setattr(AbstractDataContext, "build_data_docs", broken)
+    with _scratch(sample, tmp_path) as con:
+        report = validation.validate(con, tmp_path / "docs" / "run-1")
+    validation.docs_written(tmp_path / "docs")
+    assert not report.failures and report.summary.startswith("passed 39 suites")
+    assert not (tmp_path / "docs").exists()
+    assert [r.getMessage() for r in caplog.records if r.name == "transforms.validation"] == [
+        f"Data Docs not written to {tmp_path / 'docs' / 'run-1'}: template missing"]
 
 
 CORRUPTIONS = {

@@ -185,7 +185,8 @@ def build_preview(work_db: Path, params: models.RunParams) -> None:
 def check(work_db: Path, params: models.RunParams) -> validation.ValidationReport:
     """Validate this run's tables with the GX suites; a failing fail suite stops the run.
 
-    The Data Docs are written beside the work database and published with the run."""
+    The Data Docs are written beside the work database (in the background: `publish` waits
+    for them) and published with the run."""
     con = models.connect(work_db)
     try:
         report = validation.validate(con, work_db.parent / "data_docs" / params.run_id)
@@ -234,6 +235,7 @@ def publish(
         )
         warehouse.stage_schemas(pub, con)
         docs = work_db.parent / "data_docs"
+        validation.docs_written(docs)
         if docs.exists():  # the run's Data Docs, already staged in place; nice to have, never essential
             pub.optional.extend(
                 str(path.relative_to(work_db.parent)) for path in sorted(docs.rglob("*")) if path.is_file())
@@ -383,6 +385,7 @@ def run_workspace(warehouse_dir: Path, run_id: str) -> Iterator[Path]:
         try:
             yield work / "work.duckdb"
         finally:
+            validation.docs_written(work)  # a run that failed before publishing them
             if not warehouse.is_publishing(warehouse_dir):  # else recover() still needs the staged files
                 shutil.rmtree(work, ignore_errors=True)
 

@@ -10,7 +10,8 @@ break an expectation plus a fixed sample (`_narrowed`), so GX sees thousands of 
 millions, and reaches the same verdicts. A table's fail and warn suites run as one GX validation
 (see `_expectations`). Results go to the run record and to GX Data Docs
 (HTML), written per run under the warehouse's data_docs/<run_id>/; the frame sizes in the
-Data Docs are those of the narrowed frames.
+Data Docs are those of the narrowed frames. The Data Docs are written in a background thread
+once the verdicts are in (see `validate`), while the run publishes.
 """
 
 import json
@@ -28,6 +29,11 @@ from transforms.sqltext import literal
 
 SUITES_DIR = assets.EXPECTATIONS_DIR
 CHECKS_DIR = assets.SQL_DIR / "checks"
+
+log = logging.getLogger(__name__)
+
+# The Data Docs being written, by target folder (see `validate` and `docs_written`).
+_docs_writers: dict[Path, threading.Thread] = {}
 
 
 class ValidationFailed(Exception):
@@ -218,7 +224,11 @@ def _quiet_gx():
 
 
 def validate(con: duckdb.DuckDBPyConnection, docs_target: Path | None) -> ValidationReport:
-    """Run every suite against its frame; build the Data Docs into `docs_target`."""
+    """Run every suite against its frame; start writing the Data Docs into `docs_target`.
+
+    The verdicts are returned at once; the Data Docs (rendering ~40 pages through Jinja,
+    ~0.6 s whatever the run's size) are written in a background thread while the run
+    publishes, whose DuckDB writes release the GIL. `docs_written` waits for them."""
     gx = _quiet_gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -260,5 +270,21 @@ def validate(con: duckdb.DuckDBPyConnection, docs_target: Path | None) -> Valida
                 )
                 (report.failures if level == "fail" else report.warnings).append(finding)
     if docs_target is not None:
-        context.build_data_docs(site_names=["billing"])
+        writer = threading.Thread(target=_write_docs, args=(context, docs_target), name="write-data-docs")
+        _docs_writers[docs_target] = writer
+        writer.start()
     return report
+
+
+def _write_docs(context, target: Path) -> None:
+    """The Data Docs are nice to have, never essential: a failure to write them is logged."""
+    try:
+        context.build_data_docs(site_names=["billing"])
+    except Exception as error:  # noqa: BLE001 - the run's verdicts and tables do not depend on them
+        log.warning("Data Docs not written to %s: %s", target, error)
+
+
+def docs_written(folder: Path) -> None:
+    """Wait for the Data Docs being written anywhere under `folder` (a run's work folder)."""
+    for target in [target for target in _docs_writers if target.is_relative_to(folder)]:
+        _docs_writers.pop(target).join()
