@@ -9,8 +9,11 @@
 -- to the wide line by that key (one line per key and invoice: int_invoice_revisions_compared
 -- matches wanted lines to billed ones by it, and a second line would be billed twice). Numbering the
 -- wide lines held all of them, their ~190-character description and price source included, in
--- the window (10M events: 1.6M lines, ~1,010 -> ~620 MiB and 1.5 -> 1.4 s, written to Parquet).
--- Each reference reads the model's file; a CTE read twice would be materialised whole.
+-- the window (10M events, 1.6M lines: the model alone ~1,010 -> ~620 MiB; in the build, as a
+-- table, ~0.1 s slower, and the build's peak is int_cycle_lines_priced's: this keeps the
+-- invoice lines from becoming it where invoices hold more lines per event).
+-- int_invoice_revisions_compared is named twice, not read through one CTE: DuckDB materialises
+-- a CTE read twice whole.
 with changed_keys as (
     select
         invoice_id,
