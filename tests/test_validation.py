@@ -39,7 +39,6 @@ def test_a_clean_run_passes_every_fail_suite_and_publishes_data_docs(sample, tmp
     assert "From invoices.warn.json: a failure is a warning" in suite_page
 
 
-
 def test_the_data_docs_are_written_while_the_run_publishes_and_published_with_it(sample, tmp_path, monkeypatch):
     """`validate` returns its verdicts before the Data Docs are written; publishing waits for
     them, so a slow writer's last page is still published with the run."""

@@ -286,5 +286,7 @@ def _write_docs(context, target: Path) -> None:
 
 def docs_written(folder: Path) -> None:
     """Wait for the Data Docs being written anywhere under `folder` (a run's work folder)."""
-    for target in [target for target in _docs_writers if target.is_relative_to(folder)]:
-        _docs_writers.pop(target).join()
+    for target in list(_docs_writers):  # a snapshot: another run's writer may be added meanwhile
+        writer = _docs_writers.pop(target, None) if target.is_relative_to(folder) else None
+        if writer is not None:
+            writer.join()
