@@ -300,20 +300,30 @@ class Publication:
     delete: list[str] = field(default_factory=list)
     optional: list[str] = field(default_factory=list)  # moved if they can be (Data Docs)
 
-    def stage_query(self, con: duckdb.DuckDBPyConnection, relative: str, query: str, params: dict) -> None:
-        """Write the query's rows to `relative`, unless the existing file has the same bytes."""
-        target = self.staging / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
+    def stage_query(
+        self, con: duckdb.DuckDBPyConnection, relative: str, query: str, params: dict, keep_empty: bool = True,
+    ) -> bool:
+        """Write the query's rows to `relative`, unless the existing file has the same bytes;
+        with keep_empty=False, write nothing when it has no rows. Whether it had rows (or
+        keep_empty)."""
         # Materialised first: the Parquet encoding then depends on the rows only, not on
-        # how the query produced them (e.g. merged with an existing file or not).
+        # how the query produced them (e.g. merged with an existing file or not); and an
+        # empty result is known without running the query twice.
         con.execute(f"create or replace temp table _staged as {query}", params)
-        con.execute(f"copy (select * from _staged) to {literal(str(target))} (format parquet)")
-        con.execute("drop table _staged")
+        try:
+            if not keep_empty and con.execute("select count(*) = 0 from _staged").fetchone()[0]:
+                return False
+            target = self.staging / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            con.execute(f"copy (select * from _staged) to {literal(str(target))} (format parquet)")
+        finally:
+            con.execute("drop table _staged")
         existing = self.warehouse / relative
         if existing.exists() and same_bytes(existing, target):
             target.unlink()
-            return
-        self.put.append(relative)
+        else:
+            self.put.append(relative)
+        return True
 
     def commit(self) -> None:
         """Write the journal (the commit point), then finish it (see `finish`)."""
@@ -371,9 +381,7 @@ def stage_partitioned(pub: Publication, con: duckdb.DuckDBPyConnection, table: s
                 bound = {k: v for k, v in bound.items() if f"${k}" in replaced or k in ("reseller_id", "period")}
             rows = f"{kept} union all by name {rows}"
         query = f"select * from ({rows}) order by {order}"
-        if con.execute(f"select count(*) from ({query})", bound).fetchone()[0]:
-            pub.stage_query(con, relative, query, bound)
-        elif existing.exists():
+        if not pub.stage_query(con, relative, query, bound, keep_empty=False) and existing.exists():
             pub.delete.append(relative)
 
 
