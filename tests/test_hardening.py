@@ -393,3 +393,33 @@ def test_a_model_out_of_duckdb_memory_names_itself_and_the_setting_to_raise(monk
         models.build_model(con, "int_hungry")
     assert str(failed.value).startswith("model int_hungry needs more than DuckDB's memory_limit (3.8 MiB; "
                                         "BILLING_DUCKDB_MEMORY_LIMIT sets it): Out of Memory Error: ")
+
+
+def test_a_database_file_written_with_other_macros_gets_this_code_s_macros(tmp_path, monkeypatch):
+    import duckdb
+
+    from transforms import models
+
+    db = tmp_path / "work.duckdb"
+    old = duckdb.connect(str(db))  # as if an older macros.sql had made it: another body, an old digest
+    old.execute("create macro is_units_text(x) as false")
+    old.execute("create macro billing_macros_digest() as 'an older macros.sql'")
+    old.close()
+    con = models.connect(db)
+    assert con.execute("select is_units_text('1.5'), is_units_text('-1')").fetchone() == (True, False)
+    con.close()
+
+    # any change to the text replaces them: the digest is of the text
+    real = models._read("macros.sql")
+    monkeypatch.setattr(models, "_read", lambda relative: real + "\ncreate or replace macro is_units_text(x) as false;")
+    con = models.connect(db)
+    assert con.execute("select is_units_text('1.5')").fetchone() == (False,)
+    con.close()
+    monkeypatch.setattr(models, "_read", lambda relative: real)
+    con = models.connect(db)
+    assert con.execute("select is_units_text('1.5')").fetchone() == (True,)
+    # and a file holding this text's digest is not written again (what makes a connection cheap)
+    con.execute("create or replace macro is_units_text(x) as 'left alone'")
+    con.close()
+    con = models.connect(db)
+    assert con.execute("select is_units_text('1.5')").fetchone() == ("left alone",)
