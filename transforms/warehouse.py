@@ -308,10 +308,11 @@ class Publication:
         keep_empty)."""
         # Materialised first: the Parquet encoding then depends on the rows only, not on
         # how the query produced them (e.g. merged with an existing file or not); and an
-        # empty result is known without running the query twice.
-        con.execute(f"create or replace temp table _staged as {query}", params)
+        # empty result is known without running the query twice (DuckDB's `create table
+        # as` answers with its row count).
+        rows = con.execute(f"create or replace temp table _staged as {query}", params).fetchone()[0]
         try:
-            if not keep_empty and con.execute("select count(*) = 0 from _staged").fetchone()[0]:
+            if not keep_empty and rows == 0:
                 return False
             target = self.staging / relative
             target.parent.mkdir(parents=True, exist_ok=True)
