@@ -126,10 +126,10 @@ class ScaleOut:
 
 
 @task(cache_policy=NO_CACHE)
-def validate_outputs(work_db: Path, params: pipeline.models.RunParams) -> str:
+def validate_outputs(work_db: Path, params: pipeline.models.RunParams, warehouse_dir: Path) -> str:
     """GX suites; publishes the result as an artifact whether or not a fail suite failed."""
     try:
-        report = pipeline.check(work_db, params)
+        report = pipeline.check(work_db, params, warehouse_dir)
     except pipeline.validation.ValidationFailed as failed:
         _validation_artifact(params, failed.report)
         raise
@@ -195,7 +195,7 @@ def _bill(
         else:
             ingest_extracts(extracts_dir, work_db, files, warehouse_dir)
             _build(work_db, warehouse_dir, params, scale)
-            validate_outputs(work_db, params)
+            validate_outputs(work_db, params, warehouse_dir)
             summary = publish_run(work_db, warehouse_dir, params, started_at)
         if charge_day is not None:
             charge_batch(warehouse_dir, as_of=charge_day)

@@ -44,9 +44,9 @@ def test_the_data_docs_are_written_while_the_run_publishes_and_published_with_it
     them, so a slow writer's last page is still published with the run."""
     written = validation._write_docs
 
-    def slow(context, target):
+    def slow(context, target, *earlier_docs):
         time.sleep(0.5)
-        written(context, target)
+        written(context, target, *earlier_docs)
         (target / "last-page.html").write_text("late")
 
     monkeypatch.setattr(validation, "_write_docs", slow)
@@ -56,6 +56,38 @@ def test_the_data_docs_are_written_while_the_run_publishes_and_published_with_it
     (page,) = list((wh / "data_docs").glob("*/last-page.html"))
     assert page.read_text() == "late" and (page.parent / "index.html").exists()
     assert not validation._docs_writers
+
+
+def test_a_run_copies_the_suite_pages_of_the_last_run_that_rendered_the_same_suites(sample, tmp_path, monkeypatch):
+    """The suites' Data Docs pages are the same for every run of the same suites; rendered
+    pages carry their render time, so a copied page is byte for byte the earlier run's."""
+    _, extracts, _ = sample
+    wh = tmp_path / "wh"
+
+    def suite_pages():
+        (run,) = sorted(wh.glob("data_docs/*"))[-1:]
+        return run, {page.name: page.read_bytes() for page in (run / "expectations").glob("*.html")}
+
+    bill(extracts, wh, "2026-09", validate=True)
+    first_run, first = suite_pages()
+    assert len(first) == 20 and (first_run / "expectations" / validation.SUITES_DIGEST).is_file()
+    bill(extracts, wh, "2026-10", as_of=date(2026, 10, 28), second=1, validate=True)
+    second_run, second = suite_pages()
+    assert second_run != first_run and second == first
+    index = (second_run / "index.html").read_text()
+    assert "expectations/invoices.html" in index and "validations/invoices/" in index
+    assert len(list((second_run / "validations").rglob("*.html"))) == 20
+    assert "From invoices.fail.json: a failure stops the run" in second["invoices.html"].decode()
+
+    # other suites (another digest), or a page missing from the last run's: rendered anew
+    monkeypatch.setattr(validation, "suites_digest", lambda: "other suites")
+    bill(extracts, wh, "2026-11", as_of=date(2026, 11, 28), second=2, validate=True)
+    third_run, third = suite_pages()
+    assert third.keys() == first.keys() and third["invoices.html"] != first["invoices.html"]
+    (third_run / "expectations" / "ledger.html").unlink()
+    bill(extracts, wh, "2026-12", as_of=date(2026, 12, 28), second=3, validate=True)
+    _, fourth = suite_pages()
+    assert fourth.keys() == first.keys() and fourth["invoices.html"] != third["invoices.html"]
 
 
 def test_data_docs_that_fail_to_render_are_a_warning_never_the_runs_failure(sample, tmp_path, monkeypatch, caplog):

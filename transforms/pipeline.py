@@ -182,14 +182,16 @@ def build_preview(work_db: Path, params: models.RunParams) -> None:
         preview.empty_preview(work_db)
 
 
-def check(work_db: Path, params: models.RunParams) -> validation.ValidationReport:
+def check(work_db: Path, params: models.RunParams, warehouse_dir: Path | None = None) -> validation.ValidationReport:
     """Validate this run's tables with the GX suites; a failing fail suite stops the run.
 
     The Data Docs are written beside the work database (in the background: `publish` waits
-    for them) and published with the run."""
+    for them) and published with the run; the suites' pages are copied from the warehouse's
+    latest Data Docs when those rendered the same suites."""
     con = models.connect(work_db)
     try:
-        report = validation.validate(con, work_db.parent / "data_docs" / params.run_id)
+        report = validation.validate(con, work_db.parent / "data_docs" / params.run_id,
+                                     warehouse_dir / "data_docs" if warehouse_dir is not None else None)
         con.execute("create or replace table validation_findings (suite varchar, level varchar, finding varchar)")
         findings = [(f.suite, "fail", f.line()) for f in report.failures]
         findings += [(f.suite, "warn", f.line()) for f in report.warnings]
@@ -405,7 +407,7 @@ def run_range(
         ingest(extracts_dir, work_db, files, warehouse_dir)
         build(work_db, warehouse_dir, params, partition_count, validation.load_during_build() if validate else None)
         if validate:
-            check(work_db, params)
+            check(work_db, params, warehouse_dir)
         return publish(work_db, warehouse_dir, params, started_at, finished_at or started_at)
 
 

@@ -11,14 +11,18 @@ millions, and reaches the same verdicts. A table's fail and warn suites run as o
 (see `_expectations`). Results go to the run record and to GX Data Docs
 (HTML), written per run under the warehouse's data_docs/<run_id>/; the frame sizes in the
 Data Docs are those of the narrowed frames. The Data Docs are written in a background thread
-once the verdicts are in (see `validate`), while the run publishes.
+once the verdicts are in (see `validate`), while the run publishes; the suites' own pages are
+copied from the warehouse's latest Data Docs when those rendered the same suites.
 """
 
+import hashlib
 import json
 import logging
 import os
+import shutil
 import threading
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -223,12 +227,16 @@ def _quiet_gx():
     return gx
 
 
-def validate(con: duckdb.DuckDBPyConnection, docs_target: Path | None) -> ValidationReport:
+def validate(con: duckdb.DuckDBPyConnection, docs_target: Path | None,
+             earlier_docs: Path | None = None) -> ValidationReport:
     """Run every suite against its frame; start writing the Data Docs into `docs_target`.
 
     The verdicts are returned at once; the Data Docs (rendering ~40 pages through Jinja,
-    ~0.6 s whatever the run's size) are written in a background thread while the run
-    publishes, whose DuckDB writes release the GIL. `docs_written` waits for them."""
+    ~0.5 s whatever the run's size) are written in a background thread while the run
+    publishes, whose DuckDB writes release the GIL. `docs_written` waits for them. The
+    suites' pages are the same for every run of the same suites: when an earlier run's Data
+    Docs under `earlier_docs` (the warehouse's) hold them, they are copied, not rendered
+    again (see `_suite_pages`)."""
     gx = _quiet_gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -249,7 +257,7 @@ def validate(con: duckdb.DuckDBPyConnection, docs_target: Path | None) -> Valida
     report = ValidationReport()
     suite_files = sorted(SUITES_DIR.glob("*.json"))
     report.suites = len(suite_files)  # every file, one expectation or none
-    for table in sorted({path.stem.rsplit(".", 1)[0] for path in suite_files}):
+    for table in _tables():
         expectations = _expectations(table)
         suite = context.suites.add(gx.ExpectationSuite(name=table, expectations=expectations))
         validation = context.validation_definitions.add(gx.ValidationDefinition(name=table, data=batch_definition,
@@ -270,18 +278,63 @@ def validate(con: duckdb.DuckDBPyConnection, docs_target: Path | None) -> Valida
                 )
                 (report.failures if level == "fail" else report.warnings).append(finding)
     if docs_target is not None:
-        writer = threading.Thread(target=_write_docs, args=(context, docs_target), name="write-data-docs")
+        writer = threading.Thread(target=_write_docs, args=(context, docs_target, earlier_docs),
+                                  name="write-data-docs")
         _docs_writers[docs_target] = writer
         writer.start()
     return report
 
 
-def _write_docs(context, target: Path) -> None:
-    """The Data Docs are nice to have, never essential: a failure to write them is logged."""
+def _write_docs(context, target: Path, earlier_docs: Path | None = None) -> None:
+    """The Data Docs are nice to have, never essential: a failure to write them is logged.
+    When an earlier run's Data Docs hold these suites' pages, they are copied and only this
+    run's validation results are rendered (the index lists every page in the folder)."""
     try:
-        context.build_data_docs(site_names=["billing"])
+        only = None
+        suite_pages = _suite_pages(earlier_docs)
+        if suite_pages is not None:
+            (target / "expectations").mkdir(parents=True, exist_ok=True)
+            for page in sorted(suite_pages.glob("*.html")):
+                shutil.copyfile(page, target / "expectations" / page.name)
+            only = context.validation_results_store.list_keys()
+        context.build_data_docs(site_names=["billing"], resource_identifiers=only)
+        (target / "expectations" / SUITES_DIGEST).write_text(suites_digest())
     except Exception as error:  # noqa: BLE001 - the run's verdicts and tables do not depend on them
         log.warning("Data Docs not written to %s: %s", target, error)
+
+
+# Beside a run's suite pages: the digest of what they render (see `suites_digest`).
+SUITES_DIGEST = "suites.sha256"
+
+
+@cache
+def suites_digest() -> str:
+    """What the suites' Data Docs pages depend on: every suite file, the notes added to their
+    expectations, and the Great Expectations version that renders them."""
+    digest = hashlib.sha256(_quiet_gx().__version__.encode())
+    digest.update(json.dumps(_LEVEL_NOTES, sort_keys=True).encode())
+    for path in sorted(SUITES_DIR.glob("*.json")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _suite_pages(earlier_docs: Path | None) -> Path | None:
+    """The suite pages of the latest run under `earlier_docs` that rendered these very suites
+    (its digest file matches), or None. Run folders are named by run id, which sorts by time."""
+    if earlier_docs is None or not earlier_docs.is_dir():
+        return None
+    for run in sorted((path for path in earlier_docs.iterdir() if path.is_dir()), reverse=True):
+        marker = run / "expectations" / SUITES_DIGEST
+        if marker.is_file():
+            pages = marker.parent
+            complete = all((pages / f"{table}.html").is_file() for table in _tables())
+            return pages if complete and marker.read_text() == suites_digest() else None
+    return None
+
+
+def _tables() -> list[str]:
+    """The tables with a suite (a table's fail and warn suites are one GX suite)."""
+    return sorted({path.stem.rsplit(".", 1)[0] for path in SUITES_DIR.glob("*.json")})
 
 
 def docs_written(folder: Path) -> None:
