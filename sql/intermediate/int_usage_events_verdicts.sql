@@ -34,7 +34,7 @@ other_resellers_clients as (
 
 final as (
     select
-        events.* replace (
+        events.* exclude (_row_hash) replace (
             coalesce(
                 events.reject_reason,
                 client_reference_problem(

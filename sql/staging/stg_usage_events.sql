@@ -4,7 +4,8 @@
 -- `_typed_occurred_at` instead of text: read as they are, checked only for sign and presence.
 -- Rows carried from an earlier run (`carried_usage_events`, transforms/carried.py: unchanged
 -- files' rows that share a key hash with a row arriving or departing) come back as they were
--- staged then, `_row_reject_reason` being the reason these row checks gave.
+-- staged then (less the row hash, computed here again), `_row_reject_reason` being the reason
+-- these row checks gave.
 -- materialize: view (the deduplication and validation read it in one query: 10M events are not copied an extra time)
 with source as (
     select * from raw_usage_events
@@ -65,11 +66,17 @@ final as (
         _source_file,
         _source_line,
         hash(reseller_id, event_id) as _key_hash,
-        hash(client_id, item_code, occurred_at, quantity) as _row_hash,
         reject_reason as _row_reject_reason,
     from checked
+),
+
+staged as (
+    select * from final
+    union all by name
+    select * from carried_usage_events
 )
 
-select * from final
-union all by name
-select * from carried_usage_events
+-- the row hash last, over the rows read and carried alike: only the deduplication's few
+-- suspects read it, so the verdicts, which leave it out, never compute it for the others
+select *, hash(client_id, item_code, occurred_at, quantity) as _row_hash
+from staged
