@@ -250,6 +250,77 @@ def test_a_crash_after_the_commit_point_is_finished_by_the_next_run(tmp_path, mo
         query(reference, "select invoice_id, total from invoices order by 1")
 
 
+def test_billing_duckdb_is_rebuilt_only_when_what_it_is_built_from_changes(tmp_path, monkeypatch):
+    import duckdb
+
+    ex = _e1(tmp_path / "ex")
+    wh = tmp_path / "wh"
+    bill(ex, wh, "2026-10")
+    view_db = wh / warehouse.VIEW_DB
+
+    def built() -> tuple[int, int]:  # a rebuilt file is a new file renamed into place
+        stat = view_db.stat()
+        return stat.st_ino, stat.st_mtime_ns
+
+    def refreshed() -> bool:
+        before = built()
+        warehouse.refresh_views(wh)
+        return built() != before
+
+    assert not refreshed()  # nothing it is built from changed
+    # the next period's run adds files to tables that have some: the views' globs read them
+    bill(ex, wh, "2026-11", second=1)
+    assert not refreshed() and query(wh, "select count(*) from invoices where period = '2026-11'") == [(2,)]
+
+    # a table's first file: its view turns from the zero-row schema file to its files
+    attempts = wh / "charge_attempts" / "period=2026-10" / "a.parquet"
+    attempts.parent.mkdir(parents=True)
+    con = duckdb.connect()
+    con.execute(f"copy (select * from read_parquet('{wh}/_schemas/charge_attempts.parquet') "
+                f"union all by name select 'CH1' as charge_id) to '{attempts}' (format parquet)")
+    assert refreshed() and query(wh, "select charge_id, period from charge_attempts") == [("CH1", "2026-10")]
+    attempts.unlink()
+    assert refreshed() and query(wh, "select count(*) from charge_attempts") == [(0,)]  # its last file gone
+    # new code publishing a table with one column more (its schema file says so)
+    schema = wh / "_schemas" / "charge_attempts.parquet"
+    con.execute(f"copy (select *, 'x' as extra from read_parquet('{schema}')) to '{schema}.new' (format parquet)")
+    os.replace(f"{schema}.new", schema)
+    assert refreshed() and query(wh, "select count(*) from charge_attempts where extra is null") == [(0,)]
+    # (a view's query is bound again when read; its column list, which `describe` shows, is not)
+    assert query(wh, "select count(*) from duckdb_columns() where table_name = 'charge_attempts' "
+                     "and column_name = 'extra'") == [(1,)]
+    # someone wrote into the file: it is derived, so it is built again as the warehouse says
+    with duckdb.connect(str(view_db)) as writer:
+        writer.execute("create table scratch as select 1")
+    assert refreshed() and query(wh, "select count(*) from duckdb_tables() where table_name = 'scratch'") == [(0,)]
+    # the marker lost
+    (wh / warehouse.VIEWS_DIGEST).unlink()
+    assert refreshed() and not refreshed()
+    # the warehouse moved: the views name the files by absolute path
+    moved = tmp_path / "moved"
+    wh.rename(moved)
+    wh = moved
+    view_db, schema = wh / warehouse.VIEW_DB, wh / "_schemas" / "charge_attempts.parquet"
+    assert refreshed() and query(wh, "select count(*) from invoices") == [(4,)]
+
+    # a file replaced by a refresh that failed after building it: the marker went first
+    real_replace = warehouse.os.replace
+
+    def fail_the_rename(src, dst):
+        if str(dst).endswith(warehouse.VIEW_DB):
+            raise OSError("disk full")
+        real_replace(src, dst)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(warehouse.os, "replace", fail_the_rename)
+        schema.write_bytes(schema.read_bytes())  # the same bytes: only a failed refresh forces the next one
+        (wh / warehouse.VIEWS_DIGEST).write_text("stale")
+        with pytest.raises(OSError):
+            warehouse.refresh_views(wh)
+    assert not (wh / warehouse.VIEWS_DIGEST).exists()
+    assert refreshed()
+
+
 def test_a_second_run_on_a_busy_warehouse_stops_with_a_clear_message(tmp_path):
     """Another process holds the warehouse (within one process the lock is re-entrant)."""
     wh = tmp_path / "wh"

@@ -48,12 +48,13 @@ from transforms import extracts, graph, models
 from transforms.contract import EXTRACT_TABLES
 from transforms.extracts import ExtractFile
 from transforms.sqltext import literal, scan_path
+from transforms.warehouse import STATE_DIR
 
 TABLE = "usage_events"
 # work tables of the carrying, which the billing models never read
 WORK_TABLES = ("carried_usage_events", "usage_event_hashes_reconsidered", "usage_event_state",
                "usage_event_parts", "kept_usage_events", "int_usage_events_verdicts")
-STATE = Path("_run_state") / TABLE
+STATE = Path(STATE_DIR) / TABLE
 MANIFEST = "manifest.json"
 PART = "usage_events_part.parquet"  # the run's part, beside its work database
 OTHER_EXTRACTS = "other_extracts"  # a folder beside a run's work database; `<run id>.<it>` in the state

@@ -34,8 +34,13 @@ def lineage() -> str:
 
 
 @cache
+def text() -> str:
+    return (assets.SQL_DIR / "catalogue.yaml").read_text()
+
+
+@cache
 def load() -> dict:
-    return yaml.safe_load((assets.SQL_DIR / "catalogue.yaml").read_text())
+    return yaml.safe_load(text())
 
 
 def entries() -> dict[str, dict]:

@@ -23,10 +23,9 @@ import duckdb
 
 from transforms import assets
 from transforms.extracts import ExtractFile
-from transforms.warehouse import JOURNAL, VIEW_DB
+from transforms.warehouse import JOURNAL, STATE_DIR, VIEW_DB
 
 CODE = {"sql": assets.SQL_DIR, "transforms": Path(__file__).resolve().parent, "expectations": assets.EXPECTATIONS_DIR}
-STATE_DIR = "_run_state"
 HASHES = "file_hashes.json"
 # Written by every run whatever it bills, so they are not part of what a run reads.
 NOT_STATE = {"runs", "data_docs", STATE_DIR, VIEW_DB, JOURNAL}
