@@ -272,13 +272,18 @@ def test_billing_duckdb_is_rebuilt_only_when_what_it_is_built_from_changes(tmp_p
     bill(ex, wh, "2026-11", second=1)
     assert not refreshed() and query(wh, "select count(*) from invoices where period = '2026-11'") == [(2,)]
 
-    # a table's first file: its view turns from the zero-row schema file to its files
+    # a table's first file: its view turns from the zero-row schema file to its files, same columns
+    columns = ("select column_name, data_type from duckdb_columns() where table_name = 'charge_attempts' "
+               "order by column_index")
+    without_files = query(wh, columns)
+    assert without_files[-1] == ("period", "VARCHAR")  # the partition folder's column, as with files
     attempts = wh / "charge_attempts" / "period=2026-10" / "a.parquet"
     attempts.parent.mkdir(parents=True)
     con = duckdb.connect()
-    con.execute(f"copy (select * from read_parquet('{wh}/_schemas/charge_attempts.parquet') "
+    con.execute(f"copy (select * exclude (period) from read_parquet('{wh}/_schemas/charge_attempts.parquet') "
                 f"union all by name select 'CH1' as charge_id) to '{attempts}' (format parquet)")
     assert refreshed() and query(wh, "select charge_id, period from charge_attempts") == [("CH1", "2026-10")]
+    assert query(wh, columns) == without_files
     attempts.unlink()
     assert refreshed() and query(wh, "select count(*) from charge_attempts") == [(0,)]  # its last file gone
     # new code publishing a table with one column more (its schema file says so)

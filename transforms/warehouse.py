@@ -393,7 +393,11 @@ def stage_schemas(pub: Publication, con: duckdb.DuckDBPyConnection) -> None:
     """`_schemas/<table>.parquet`: a zero-row file per table, so its view exists before any data."""
     present = {name for (name,) in con.execute("select table_name from duckdb_tables()").fetchall()}
     for table in TABLES:
-        source = table if table in present else f"prior_{table}"
+        source = table
+        if table not in present:  # a table only other commands write (the charge attempt log): as
+            # loaded, with the partition columns its files' folders give (see read_partitions)
+            folders = ("period",) if table in BY_PERIOD_ONLY else ("period", "reseller_id")
+            source = f"(select *, {', '.join(f'null::varchar as {name}' for name in folders)} from prior_{table})"
         pub.stage_query(con, f"{SCHEMAS}/{table}.parquet", f"select * from {source} limit 0", {})
 
 
