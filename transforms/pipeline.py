@@ -239,8 +239,9 @@ def publish(
         docs = work_db.parent / "data_docs"
         validation.docs_written(docs)
         if docs.exists():  # the run's Data Docs, already staged in place; nice to have, never essential
-            pub.optional.extend(
-                str(path.relative_to(work_db.parent)) for path in sorted(docs.rglob("*")) if path.is_file())
+            # (their run's folder, moved at once: a run's folder is new, and file by file each
+            # of its ~40 pages needed its folders made)
+            pub.optional.extend(str(path.relative_to(work_db.parent)) for path in sorted(docs.iterdir()))
         files = [extracts.ExtractFile(table, Path(path), sha256, tuple(stamp)) for table, path, sha256, stamp
                  in con.execute("select table_name, path, sha256, stamp from input_files order by rowid").fetchall()]
         validated = con.execute("select count(*) from validation_summary").fetchone()[0] > 0

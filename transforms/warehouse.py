@@ -197,13 +197,16 @@ def _run_step(step) -> None:
 
 
 def _move(source: Path, target: Path) -> None:
-    if source.exists():  # else an earlier attempt moved it already
-        target.parent.mkdir(parents=True, exist_ok=True)
+    try:  # one system call for a file whose folder is there (most are)
         os.replace(source, target)
+    except FileNotFoundError:
+        if source.exists():  # else an earlier attempt moved it already
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
 
 
 def _best_effort(warehouse: Path, journal: dict) -> None:
-    """Files nobody's money depends on (the run's Data Docs): moved if they can be; a failure
+    """Files and folders nobody's money depends on (the run's Data Docs): moved if they can be; a failure
     is logged and never fails the publication it belongs to."""
     staging = Path(journal["staging"])
     for relative in journal.get("optional", []):
@@ -301,7 +304,8 @@ class Publication:
     run_id: str = ""
     put: list[str] = field(default_factory=list)
     delete: list[str] = field(default_factory=list)
-    optional: list[str] = field(default_factory=list)  # moved if they can be (Data Docs)
+    optional: list[str] = field(default_factory=list)  # files or new folders moved if they can be (Data Docs)
+    _folders: set[Path] = field(default_factory=set)  # staging folders made so far
 
     def stage_query(
         self, con: duckdb.DuckDBPyConnection, relative: str, query: str, params: dict, keep_empty: bool = True,
@@ -318,7 +322,9 @@ class Publication:
             if not keep_empty and rows == 0:
                 return False
             target = self.staging / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in self._folders:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                self._folders.add(target.parent)
             con.execute(f"copy (select * from _staged) to {literal(str(target))} (format parquet)")
         finally:
             con.execute("drop table _staged")
