@@ -25,7 +25,10 @@ def sample(tmp_path_factory):
 
 def test_a_clean_run_passes_every_fail_suite_and_publishes_data_docs(sample, tmp_path):
     _, extracts, _ = sample
+    from transforms import data_docs_views  # imports GX: only where a test needs it
+
     wh = tmp_path / "wh"
+    data_docs_views.COMPILED.clear()
     bill(extracts, wh, "2026-09", validate=True)
     ((summary, findings),) = query(wh, "select validation, validation_findings from runs")
     assert summary.startswith("passed 39 suites")
@@ -37,6 +40,8 @@ def test_a_clean_run_passes_every_fail_suite_and_publishes_data_docs(sample, tmp
     suite_page = (page.parent / "expectations" / "invoices.html").read_text()
     assert "From invoices.fail.json: a failure stops the run" in suite_page
     assert "From invoices.warn.json: a failure is a warning" in suite_page
+    # rendered by the views that keep their compiled templates (the site's configuration names them)
+    assert len(data_docs_views.COMPILED) >= 2  # at least the page and the index page
 
 
 def test_the_data_docs_are_written_while_the_run_publishes_and_published_with_it(sample, tmp_path, monkeypatch):
@@ -88,6 +93,38 @@ def test_a_run_copies_the_suite_pages_of_the_last_run_that_rendered_the_same_sui
     bill(extracts, wh, "2026-12", as_of=date(2026, 12, 28), second=3, validate=True)
     _, fourth = suite_pages()
     assert fourth.keys() == first.keys() and fourth["invoices.html"] != third["invoices.html"]
+
+
+def test_the_data_docs_views_compile_a_template_once_and_again_only_when_its_source_changes(tmp_path):
+    import jinja2
+
+    from transforms import data_docs_views
+
+    compiled = []
+
+    def counting(view):  # what its environment compiles
+        compile_ = view.env.compile
+        view.env.compile = lambda source, *args, **kwargs: compiled.append(source) or compile_(source, *args, **kwargs)
+        return view
+
+    first, second = counting(data_docs_views.PageView()), counting(data_docs_views.IndexPageView())
+    assert first.env.bytecode_cache is second.env.bytecode_cache is data_docs_views.COMPILED
+    data_docs_views.COMPILED.clear()
+    first.env.get_template("page.j2")
+    assert len(compiled) >= 1
+    already = len(compiled)
+    second.env.get_template("page.j2")  # another environment: the compiled code is reused
+    assert len(compiled) == already
+
+    # a template whose source changed is compiled again (Jinja checks the source's checksum)
+    (tmp_path / "t.j2").write_text("one {{ x }}")
+    view = counting(data_docs_views.PageView(custom_views_directory=str(tmp_path)))
+    assert view.env.get_template("t.j2").render(x=1) == "one 1"
+    (tmp_path / "t.j2").write_text("two {{ x }}")
+    fresh = counting(data_docs_views.PageView(custom_views_directory=str(tmp_path)))
+    assert fresh.env.get_template("t.j2").render(x=2) == "two 2"
+    assert compiled[-2:] == ["one {{ x }}", "two {{ x }}"]
+    assert isinstance(data_docs_views.COMPILED, jinja2.BytecodeCache)
 
 
 def test_data_docs_that_fail_to_render_are_a_warning_never_the_runs_failure(sample, tmp_path, monkeypatch, caplog):
