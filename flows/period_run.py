@@ -194,9 +194,10 @@ def _bill(
             summary = publish_unchanged_run(work_db, warehouse_dir, params, previous_run_id, started_at)
         else:
             ingest_extracts(extracts_dir, work_db, files, warehouse_dir)
-            _build(work_db, warehouse_dir, params, scale)
-            validate_outputs(work_db, params, warehouse_dir)
-            summary = publish_run(work_db, warehouse_dir, params, started_at)
+            with pipeline.models.kept_open(work_db, shared=pipeline.may_keep_open(params, scale.partition_count)):
+                _build(work_db, warehouse_dir, params, scale)
+                validate_outputs(work_db, params, warehouse_dir)
+                summary = publish_run(work_db, warehouse_dir, params, started_at)
         if charge_day is not None:
             charge_batch(warehouse_dir, as_of=charge_day)
             if not previous_run_id:

@@ -423,3 +423,31 @@ def test_a_database_file_written_with_other_macros_gets_this_code_s_macros(tmp_p
     con.close()
     con = models.connect(db)
     assert con.execute("select is_units_text('1.5')").fetchone() == ("left alone",)
+
+
+def test_a_small_work_database_stays_open_between_a_run_s_stages_and_a_large_one_does_not(tmp_path, monkeypatch):
+    from transforms import models
+
+    db = tmp_path / "work.duckdb"
+    models.connect(db).close()
+    wal = db.with_name(db.name + ".wal")
+
+    def a_stage_writes():  # a stage: connect, write, close (a close with no other connection checkpoints)
+        con = models.connect(db)
+        con.execute("create or replace table t as select 1 as x")
+        con.close()
+
+    with models.kept_open(db):
+        a_stage_writes()
+        assert wal.exists()  # the instance stayed open: no checkpoint at the stage's close
+        con = models.connect(db)  # the next stage sees what the last one wrote
+        assert con.execute("select x from t").fetchone() == (1,)
+        con.close()
+    assert not wal.exists()  # checkpointed once, when the run let go of it
+
+    for reason in ({"shared": False}, {}):  # attached read-only elsewhere (scale-out), or too large
+        if not reason:
+            monkeypatch.setattr(models, "KEEP_OPEN_BELOW", db.stat().st_size)
+        with models.kept_open(db, **reason):
+            a_stage_writes()
+            assert not wal.exists()

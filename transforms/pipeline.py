@@ -406,10 +406,19 @@ def run_range(
             return publish_unchanged(work_db, warehouse_dir, params, previous_run_id, started_at,
                                      finished_at or started_at)
         ingest(extracts_dir, work_db, files, warehouse_dir)
-        build(work_db, warehouse_dir, params, partition_count, validation.load_during_build() if validate else None)
-        if validate:
-            check(work_db, params, warehouse_dir)
-        return publish(work_db, warehouse_dir, params, started_at, finished_at or started_at)
+        with models.kept_open(work_db, shared=may_keep_open(params, partition_count)):
+            build(work_db, warehouse_dir, params, partition_count,
+                  validation.load_during_build() if validate else None)
+            if validate:
+                check(work_db, params, warehouse_dir)
+            return publish(work_db, warehouse_dir, params, started_at, finished_at or started_at)
+
+
+def may_keep_open(params: models.RunParams, partition_count: int) -> bool:
+    """Whether the work database may stay open across the stages (`models.kept_open`): no
+    other connection attaches it read-only, as a scaled-out build's partitions and a night's
+    preview do."""
+    return partition_count == 1 and not params.publishes_preview
 
 
 def run_period(
