@@ -148,11 +148,16 @@ def _csv_ingest(extracts: Path, work: Path, rows: list, events: int) -> None:
                     f"to {literal(str(csv / 'usage_events' / 'events.csv'))} (format csv, header true)")
         con.close()
     work_db = work / "csv-ingest.duckdb"
-    work_db.unlink(missing_ok=True)
+
+    def remove_work_files() -> None:  # the database and the Parquet files of its `materialize: parquet` models
+        for path in (work_db, *work.glob(f"{work_db.stem}.*.parquet")):
+            path.unlink(missing_ok=True)
+
+    remove_work_files()
     try:
         _timed("ingest only, the events as one CSV file", events, lambda: pipeline.ingest(csv, work_db), rows)
     finally:
-        work_db.unlink(missing_ok=True)
+        remove_work_files()
 
 
 def _tiny_extract(work: Path) -> dict:
