@@ -152,8 +152,11 @@ def test_processors_get_amounts_in_the_currency_smallest_unit(tmp_path):
     con = models.connect()
     warehouse.load_prior(con, tmp_path / "empty-warehouse", "*")
     models.build_model(con, "stg_currency_minor_units")
-    con.execute("insert into prior_all_charges (charge_id, processor, currency, amount) values "
+    # two charges as if published (prior_all_charges is a view over the warehouse's files)
+    con.execute("create table published_charges as select * from prior_all_charges")
+    con.execute("insert into published_charges (charge_id, processor, currency, amount) values "
                 "('CH-USD', 'stripe', 'USD', 12.34), ('CH-JPY', 'stripe', 'JPY', 1500)")
+    con.execute("create or replace view prior_all_charges as select * from published_charges")
     due = con.execute((charging.SQL_DIR / "charges_due.sql").read_text(), {"processor": None, "today": date(2026, 10, 1), "sync_only": None})
     columns = [c[0] for c in due.description]
     rows = {row["charge_id"]: row for row in (dict(zip(columns, values)) for values in due.fetchall())}

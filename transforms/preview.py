@@ -42,7 +42,9 @@ def build_preview(work_db: Path, as_of: date) -> None:
         built = set(preview_models()) | {"run_params"} | set(graph.views())
         read = {name for model in preview_models() for name in graph.dependencies()[model]
                 if graph.models()[name].materialize != "table" and name in graph.stage("ingest")}
-        staged = con.execute("select table_name from duckdb_tables() where database_name = 'staged'").fetchall()
+        staged = con.execute("select table_name from duckdb_tables() where database_name = 'staged' union all "
+                             "select view_name from duckdb_views() where database_name = 'staged' "
+                             "and starts_with(view_name, 'prior_')").fetchall()  # what the warehouse holds
         for (name,) in staged + [(view,) for view in sorted(read)]:
             if name not in built or name in read:
                 con.execute(f"create view {name} as select * from staged.main.{name}")

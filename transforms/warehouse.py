@@ -247,17 +247,23 @@ def load_prior(
     con: duckdb.DuckDBPyConnection, warehouse: Path, period: str, tables: tuple[str, ...] | None = None,
 ) -> None:
     """`prior_<table>`: what is already published: every invoice revision of the period, and
-    the whole ledger (or, given `tables`, just those, reloaded)."""
+    the whole ledger (or, given `tables`, just those, reloaded).
+
+    Views over the partition files (named one by one: a view holds no bound values), not
+    copies: the whole ledger's history is read by two models, and copying it into the work
+    database cost more than both reads (10M events: 546K entries, 0.42-0.47 s to copy, 0.08 s
+    to read). The files do not change while the run holds the warehouse, up to its commit."""
     for table in tables or PRIOR_COLUMNS:
         columns = PRIOR_COLUMNS[table]
-        ddl = ", ".join(f"{name} {type_}" for name, type_ in columns.items())
-        con.execute(f"create or replace table prior_{table} ({ddl})")
         source = SOURCE_TABLE.get(table, table)
         files = [scan_path(p) for p in _partition_files(warehouse, source, "*" if table in WHOLE_HISTORY else period)]
         if files:
-            names = ", ".join(columns)
-            con.execute(f"insert into prior_{table} by name select {names} from ({read_partitions('$files', source)})",
-                        {"files": files})
+            typed = ", ".join(f"cast({name} as {type_}) as {name}" for name, type_ in columns.items())
+            listed = "[" + ", ".join(literal(f) for f in files) + "]"
+            rows = f"select {typed} from ({read_partitions(listed, source)})"
+        else:
+            rows = "select " + ", ".join(f"null::{type_} as {name}" for name, type_ in columns.items()) + " where false"
+        con.execute(f"create or replace view prior_{table} as {rows}")
     if tables is None:
         _load_prior_row_counts(con, warehouse, period)
 
