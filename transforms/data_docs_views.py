@@ -44,13 +44,17 @@ class _CompiledTemplates(jinja2.BytecodeCache):
 COMPILED = _CompiledTemplates()
 
 
-class PageView(DefaultJinjaPageView):
+class _KeepsCompiled:
+    """A GX view whose Jinja environment uses COMPILED."""
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.env.bytecode_cache = COMPILED
 
 
-class IndexPageView(DefaultJinjaIndexPageView):
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.env.bytecode_cache = COMPILED
+class PageView(_KeepsCompiled, DefaultJinjaPageView):
+    pass
+
+
+class IndexPageView(_KeepsCompiled, DefaultJinjaIndexPageView):
+    pass

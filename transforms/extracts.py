@@ -27,7 +27,7 @@ import duckdb
 
 from transforms.contract import EXTRACT_TABLES, MASKED_COLUMNS, TYPED_COLUMNS, ExtractTable, typed_guard
 from transforms.messages import one_line
-from transforms.sqltext import literal, scan_path
+from transforms.sqltext import literal, literal_list, scan_path
 
 log = logging.getLogger(__name__)
 
@@ -421,7 +421,7 @@ def _parquet_selects(table: ExtractTable, group: list[ExtractFile], header: dict
         raise ExtractError(f"{group[0].path}: a column named {taken[0]} cannot be read (ingest names each row's "
                            "file _extract_file and its row number file_row_number); rename or drop it")
     projection, raw = _projection(table, group[0], header, "p")
-    paths = "[" + ", ".join(literal(scan_path(f.path)) for f in group) + "]"
+    paths = literal_list(scan_path(f.path) for f in group)
     # the path under a name of its own: an extract may carry a column called `filename`
     source = f"read_parquet({paths}, filename = '_extract_file', file_row_number = true, {PARQUET_OPTIONS}) as p"
     files = "(" + ", ".join(literal(str(f.path)) for f in group) + ")"

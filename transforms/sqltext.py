@@ -18,6 +18,11 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def literal_list(texts) -> str:
+    """Strings as a SQL list literal (`['a', 'b']`), e.g. the files of one read."""
+    return "[" + ", ".join(literal(text) for text in texts) + "]"
+
+
 def scan_path(path: Path | str, pattern: str = "") -> str:
     """`path` with its glob characters escaped, followed by an (unescaped) `pattern` such as
     `/**/*.parquet`: what a DuckDB reader should be given to read exactly that path."""

@@ -29,7 +29,7 @@ import duckdb
 
 from transforms import assets, catalogue
 from transforms.messages import one_line
-from transforms.sqltext import literal, scan_path
+from transforms.sqltext import literal, literal_list, scan_path
 
 log = logging.getLogger(__name__)
 
@@ -230,11 +230,22 @@ def read_partitions(files: str, table: str) -> str:
     partition columns taken from each file's own last folders. Never DuckDB's hive
     partitioning: it reads every `key=value` folder of the whole path, so a warehouse kept
     under `/srv/period=2026/` or `/data/client_id=X/` would put those values into the rows."""
-    partitions = ["regexp_extract(filename, '/period=([^/]*)/[^/]*$', 1) as period"]
-    if table not in BY_PERIOD_ONLY:
-        partitions.append("regexp_extract(filename, '/reseller_id=([^/]*)/period=[^/]*/[^/]*$', 1) as reseller_id")
-    return (f"select * exclude (filename), {', '.join(partitions)} from read_parquet({files}, "
+    partitions = ", ".join(f"regexp_extract(filename, '{_PARTITION_PATTERNS[name]}', 1) as {name}"
+                           for name in partition_columns(table))
+    return (f"select * exclude (filename), {partitions} from read_parquet({files}, "
             "hive_partitioning = false, filename = true, union_by_name = true)")
+
+
+# Each partition column, from the end of a partition file's path.
+_PARTITION_PATTERNS = {
+    "period": "/period=([^/]*)/[^/]*$",
+    "reseller_id": "/reseller_id=([^/]*)/period=[^/]*/[^/]*$",
+}
+
+
+def partition_columns(table: str) -> tuple[str, ...]:
+    """The columns a table's partition folders give its rows (see read_partitions)."""
+    return ("period",) if table in BY_PERIOD_ONLY else ("period", "reseller_id")
 
 
 def _partition_files(warehouse: Path, table: str, period: str) -> list[Path]:
@@ -259,8 +270,7 @@ def load_prior(
         files = [scan_path(p) for p in _partition_files(warehouse, source, "*" if table in WHOLE_HISTORY else period)]
         if files:
             typed = ", ".join(f"cast({name} as {type_}) as {name}" for name, type_ in columns.items())
-            listed = "[" + ", ".join(literal(f) for f in files) + "]"
-            rows = f"select {typed} from ({read_partitions(listed, source)})"
+            rows = f"select {typed} from ({read_partitions(literal_list(files), source)})"
         else:
             rows = "select " + ", ".join(f"null::{type_} as {name}" for name, type_ in columns.items()) + " where false"
         con.execute(f"create or replace view prior_{table} as {rows}")
@@ -407,9 +417,9 @@ def stage_schemas(pub: Publication, con: duckdb.DuckDBPyConnection) -> None:
     for table in TABLES:
         source = table
         if table not in present:  # a table only other commands write (the charge attempt log): as
-            # loaded, with the partition columns its files' folders give (see read_partitions)
-            folders = ("period",) if table in BY_PERIOD_ONLY else ("period", "reseller_id")
-            source = f"(select *, {', '.join(f'null::varchar as {name}' for name in folders)} from prior_{table})"
+            # loaded, with the partition columns its files' folders give
+            folders = ", ".join(f"null::varchar as {name}" for name in partition_columns(table))
+            source = f"(select *, {folders} from prior_{table})"
         pub.stage_query(con, f"{SCHEMAS}/{table}.parquet", f"select * from {source} limit 0", {})
 
 
@@ -429,8 +439,7 @@ def refresh_views(warehouse: Path) -> None:
     for part in (*statements, catalogue.text(), *(path.read_bytes() for path in _schema_files(warehouse))):
         digest.update((part.encode() if isinstance(part, str) else part) + b"\0")
     try:
-        stat = target.stat()
-        if marker.read_text() == f"{digest.hexdigest()} {stat.st_size} {stat.st_mtime_ns}":
+        if marker.read_text() == _built_from(digest.hexdigest(), target):
             return
     except OSError:  # no file or no marker: built below
         pass
@@ -447,9 +456,14 @@ def refresh_views(warehouse: Path) -> None:
         con.close()
     marker.unlink(missing_ok=True)  # first: a marker must never describe a file it did not see built
     os.replace(temp, target)
-    stat = target.stat()
     marker.parent.mkdir(exist_ok=True)
-    marker.write_text(f"{digest.hexdigest()} {stat.st_size} {stat.st_mtime_ns}")
+    marker.write_text(_built_from(digest.hexdigest(), target))
+
+
+def _built_from(digest: str, view_db: Path) -> str:
+    """The marker's text: the digest, and the file it describes as it is (size, mtime)."""
+    stat = view_db.stat()
+    return f"{digest} {stat.st_size} {stat.st_mtime_ns}"
 
 
 def _view_statements(warehouse: Path) -> list[str]:
