@@ -111,3 +111,29 @@ def test_explain_shows_the_working_and_query_exports_csv(tmp_path):
     assert done.stdout == f"invoice_id,total\n{invoice_id},2.30\n"
     done = _billing("explain", "--warehouse", str(wh), "--invoice", "INV-NOPE", home=tmp_path)
     assert done.returncode == 2 and done.stderr.startswith("billing: no invoice INV-NOPE")
+
+
+def test_the_command_line_collects_garbage_rarely_and_leaves_its_objects_to_the_exit(monkeypatch, capsys):
+    """flows/cli.py main: full collections at most every 60M allocations, and every object
+    frozen when the command ends, whether it succeeded or failed, so the exit walks none."""
+    import gc
+
+    from flows import cli
+
+    before = gc.get_threshold()
+    try:
+        for argv, code in ((["billing", "--help"], 0), (["billing", "run", "--period", "2026-13"], 2)):
+            gc.unfreeze()
+            gc.set_threshold(*before)
+            objects = len(gc.get_objects())
+            monkeypatch.setattr(sys, "argv", argv)
+            try:
+                cli.main()
+            except SystemExit as done:
+                assert done.code == code
+            assert gc.get_threshold() == (200_000, 30, 10)
+            assert gc.get_freeze_count() >= objects
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
+    assert "billing: " in capsys.readouterr().err  # the failing command's one line
