@@ -120,17 +120,23 @@ def _key_columns(table: str, relation: str) -> str:
 
 def _narrowed(con: duckdb.DuckDBPyConnection, table: str, check_sql: str):
     """The check frame as GX needs it: every row that breaks one of the table's expectations
-    (all rows sharing a key that should be unique), plus the first SAMPLE_ROWS rows, computed
+    (all rows sharing a key that should be unique), plus a sample of SAMPLE_ROWS rows, computed
     in DuckDB. Each suite then passes or fails, with the same failing values, exactly as on
     the whole frame, while a million-line run hands pandas a few thousand rows. A suite with
-    a table-level expectation (a row count) gets the whole frame."""
+    a table-level expectation (a row count) gets the whole frame.
+
+    The sample is the first rows in the order of their values, column after column (ORDER BY
+    ALL), and the frame comes in that order too: the same rows in the same order whatever
+    order the table holds them in, found by a top-N rather than by sorting the whole table
+    (the invoice lines' frame of a 10M-event month, 1.6M lines: 0.51 s against 1.12 s)."""
     failing = [_failing_rows(e) for e in _expectations(table)]
     if not failing or None in failing:
         return con.execute(check_sql).df()
     con.execute(f"create or replace temp table check_frame as {check_sql}")
     frame = con.execute(
-        f"select * from check_frame where rowid < {SAMPLE_ROWS} or " + " or ".join(f"({f})" for f in failing)
-        + " order by rowid"
+        "select * from check_frame where rowid in "
+        f"(select \"rowid\" from (select *, rowid from check_frame order by all limit {SAMPLE_ROWS})) or "
+        + " or ".join(f"({f})" for f in failing) + " order by all"
     ).df()
     con.execute("drop table check_frame")
     return frame
