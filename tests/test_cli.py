@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from helpers import R1, D, bill, client, lines, price, query, usage, write_extracts
 
 
@@ -137,3 +138,37 @@ def test_the_command_line_collects_garbage_rarely_and_leaves_its_objects_to_the_
         gc.unfreeze()
         gc.set_threshold(*before)
     assert "billing: " in capsys.readouterr().err  # the failing command's one line
+
+
+def test_a_command_that_validates_starts_its_helper_first_and_ends_it_when_it_ends(monkeypatch, capsys):
+    """flows/cli.py: `run`, `nightly` and `demo` start the GX helper process before anything
+    else (transforms/validation_helper.py), and end it with the command, however it ends;
+    other commands start none."""
+    from flows import cli
+    from transforms import validation_helper
+
+    helpers = []
+
+    class Helper:  # what the command does with its helper, without the process
+        def __init__(self):
+            self.ended = False
+            helpers.append(self)
+
+        def stop(self):
+            self.ended = True
+            validation_helper._running = None
+
+    monkeypatch.setattr(validation_helper, "Helper", Helper)
+    monkeypatch.setattr(validation_helper, "_running", None)
+    monkeypatch.setenv("PREFECT_LOGGING_LEVEL", "CRITICAL")  # -v changes it
+    for argv, started, code in ((["run", "--period", "2026-13", "--extracts", "x", "--warehouse", "y"], 1, 1),
+                                (["-v", "nightly", "--date", "someday", "--extracts", "x", "--warehouse", "y"], 1, 2),
+                                (["runs", "--warehouse", "/nonexistent/warehouse"], 0, 1), (["--help"], 0, 0)):
+        helpers.clear()
+        monkeypatch.setattr(sys, "argv", ["billing", *argv])
+        with pytest.raises(SystemExit) as done:
+            cli.main()
+        assert done.value.code == code
+        assert len(helpers) == started and all(h.ended for h in helpers)
+        assert validation_helper.running() is None
+    assert "billing: " in capsys.readouterr().err

@@ -2,6 +2,7 @@
 makes the right suite fail; a failed fail suite publishes nothing."""
 
 import shutil
+import threading
 import time
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -349,3 +350,53 @@ def test_great_expectations_is_imported_once_the_event_scale_models_are_built(tm
     else:
         assert events.count("int_cycle_lines_priced") == 2 and "rejects" in events[:at]
         assert not {"int_cycle_lines_priced", "invoice_lines"} & set(events[at:])
+
+
+def test_a_helper_process_judges_the_frames_and_writes_the_data_docs_while_the_run_goes_on(sample, tmp_path,
+                                                                                          monkeypatch, caplog):
+    """transforms/validation_helper.py: the frames computed here, the same verdicts reached
+    there; the Data Docs written there, waited for here, and a failure to write them is a
+    warning logged here, as in one process."""
+    from transforms import validation_helper
+
+    helper = validation_helper.Helper()
+    with _scratch(sample, tmp_path) as con:
+        con.execute(CORRUPTIONS["charges.fail"])
+        here = validation.validate(con, None)
+        monkeypatch.setattr(validation_helper, "_running", helper)
+        monkeypatch.setattr(validation, "judge", lambda *args: pytest.fail("judged in the command's process"))
+        threads = threading.active_count()
+        validation.start_loading()  # the helper imports GX: nothing to load here
+        assert threading.active_count() == threads
+        there = validation.validate(con, tmp_path / "docs" / "run-1")
+        validation.docs_written(tmp_path / "docs")
+        assert not validation._docs_writers and not helper.busy.locked()
+        (tmp_path / "file").write_text("not a folder")
+        also = validation.validate(con, tmp_path / "file" / "run-2")
+        validation.docs_written(tmp_path / "file")
+    assert "charges.fail" in {f.suite for f in here.failures}
+    assert there == also == here and there.summary == here.summary
+    run = tmp_path / "docs" / "run-1"
+    assert (run / "index.html").is_file() and len(list((run / "validations").rglob("*.html"))) == 20
+    assert (run / "expectations" / validation.SUITES_DIGEST).read_text() == validation.suites_digest()
+    (warning,) = [r for r in caplog.records if r.name == "transforms.validation"]
+    assert warning.levelname == "WARNING" and warning.getMessage().startswith(
+        f"Data Docs not written to {tmp_path / 'file' / 'run-2'}: ")
+    helper.stop()
+    assert helper.process.wait(timeout=30) != 0 and validation_helper.running() is None
+
+
+def test_a_helper_that_ended_leaves_the_command_to_validate_in_its_own_process(sample, tmp_path, monkeypatch):
+    """The helper ends when its stdin closes (the command ended, or was killed); a command
+    whose helper is gone validates itself, with the same verdicts."""
+    from transforms import validation_helper
+
+    helper = validation_helper.Helper()
+    helper.process.stdin.close()
+    assert helper.process.wait(timeout=60) == 0
+    monkeypatch.setattr(validation_helper, "_running", helper)
+    with _scratch(sample, tmp_path) as con:
+        con.execute(CORRUPTIONS["invoices.fail"])
+        report = validation.validate(con, None)
+    assert "invoices.fail" in {f.suite for f in report.failures} and report.suites == 39
+    assert validation_helper.running() is None and not helper.busy.locked()

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 
-from transforms import assets, carried, models
+from transforms import assets, carried, models, validation_helper
 from transforms.contract import EXTRACT_TABLES
 from transforms.sqltext import literal
 
@@ -201,7 +201,11 @@ def start_loading() -> None:
     overlaps (started during ingest, whose many short queries need the GIL back often, it
     cost ingest as much as it saved). `validate` imports it again: at once when done, else
     it waits for the import under way (Python's import lock). A failed import here says
-    nothing: `validate`'s own import raises it where the run reports errors."""
+    nothing: `validate`'s own import raises it where the run reports errors. Nothing to do
+    with a helper process (transforms/validation_helper.py), which imports it for this one."""
+    if validation_helper.running() is not None:
+        return
+
     def load() -> None:
         try:
             _quiet_gx()
@@ -243,11 +247,30 @@ def validate(con: duckdb.DuckDBPyConnection, docs_target: Path | None,
     publishes, whose DuckDB writes release the GIL. `docs_written` waits for them. The
     suites' pages are the same for every run of the same suites: when an earlier run's Data
     Docs under `earlier_docs` (the warehouse's) hold them, they are copied, not rendered
-    again (see `_suite_pages`)."""
+    again (see `_suite_pages`). With a helper process started (transforms/validation_helper.py,
+    for a short-lived command), the suites run and the Data Docs are written there, from the
+    frames computed here."""
+    frames = check_frames(con)
+    helper = validation_helper.running()
+    if helper is not None:
+        report = helper.validate(frames, docs_target, earlier_docs)
+        if report is not None:
+            return report
+    report, context = judge(frames, docs_target)
+    if docs_target is not None:
+        writer = threading.Thread(target=_write_docs, args=(context, docs_target, earlier_docs),
+                                  name="write-data-docs")
+        _docs_writers[docs_target] = writer
+        writer.start()
+    return report
+
+
+def judge(frames: dict, docs_target: Path | None):
+    """The verdicts of every suite on its frame, and the GX context that holds their results
+    (for the Data Docs, when `docs_target` names their folder)."""
     gx = _quiet_gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    frames = check_frames(con)
     # In memory: a file context rewrites its whole YAML config for every asset added (~3.5 s
     # a run); only the Data Docs are files.
     context = gx.get_context(mode="ephemeral")
@@ -282,12 +305,7 @@ def validate(con: duckdb.DuckDBPyConnection, docs_target: Path | None,
                          or (outcome.result or {}).get("observed_value")),
                 )
                 (report.failures if level == "fail" else report.warnings).append(finding)
-    if docs_target is not None:
-        writer = threading.Thread(target=_write_docs, args=(context, docs_target, earlier_docs),
-                                  name="write-data-docs")
-        _docs_writers[docs_target] = writer
-        writer.start()
-    return report
+    return report, context
 
 
 # The Data Docs site: GX's own sections and index, with its page views keeping their compiled
@@ -306,9 +324,16 @@ DOCS_SITE = {
 
 
 def _write_docs(context, target: Path, earlier_docs: Path | None = None) -> None:
-    """The Data Docs are nice to have, never essential: a failure to write them is logged.
-    When an earlier run's Data Docs hold these suites' pages, they are copied and only this
-    run's validation results are rendered (the index lists every page in the folder)."""
+    """The Data Docs are nice to have, never essential: a failure to write them is logged."""
+    problem = docs_problem(context, target, earlier_docs)
+    if problem is not None:
+        log.warning("Data Docs not written to %s: %s", target, problem)
+
+
+def docs_problem(context, target: Path, earlier_docs: Path | None = None) -> str | None:
+    """Write the Data Docs; what went wrong, or None. When an earlier run's Data Docs hold
+    these suites' pages, they are copied and only this run's validation results are rendered
+    (the index lists every page in the folder)."""
     try:
         only = None
         suite_pages = _suite_pages(earlier_docs)
@@ -320,7 +345,8 @@ def _write_docs(context, target: Path, earlier_docs: Path | None = None) -> None
         context.build_data_docs(site_names=["billing"], resource_identifiers=only)
         (target / "expectations" / SUITES_DIGEST).write_text(suites_digest())
     except Exception as error:  # noqa: BLE001 - the run's verdicts and tables do not depend on them
-        log.warning("Data Docs not written to %s: %s", target, error)
+        return str(error)
+    return None
 
 
 # Beside a run's suite pages: the digest of what they render (see `suites_digest`).

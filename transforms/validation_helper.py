@@ -1,0 +1,144 @@
+"""The GX suites in a process of their own, for a short-lived command.
+
+Great Expectations' import is ~2.5-3.5 s of Python that a tiny run's check stage would wait
+for: in the command's own process a thread cannot overlap it with the run, whose Python
+holds the GIL. A helper process started with the command imports it on the other core
+meanwhile. The command computes the check frames in DuckDB as always and sends them (small:
+transforms/validation.py) through the helper's stdin; the helper judges them with the same
+suites (`validation.judge`), replies with the verdicts, then writes the Data Docs while the
+command publishes, and replies again when they are written (`validation.docs_written` waits
+for that reply as for a writer thread). Replies come on a copy of its stdout; anything the
+helper prints goes to stderr.
+
+A helper that fails or is gone leaves the command to validate in its own process, where any
+error of GX's is reported as the run's. The command ends its helper when it ends, however it
+ends (`stop`, from flows/cli.py); a command killed outright closes the helper's stdin, and the
+helper ends when it reads that.
+"""
+
+import atexit
+import os
+import pickle
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+# The helper of this process, once started (see `start`).
+_running: "Helper | None" = None
+
+
+def start() -> "Helper":
+    """Start this process's helper (once): it imports Great Expectations at once, on the
+    other core, while this process goes on. Cheap to call early: this module imports only
+    the standard library until the helper is used."""
+    global _running
+    if _running is None:
+        _running = Helper()
+    return _running
+
+
+def running() -> "Helper | None":
+    return _running
+
+
+def stop() -> None:
+    """End this process's helper, if one runs (when the command that started it ends)."""
+    if _running is not None:
+        _running.stop()
+
+
+class Helper:
+    """The command's side: one helper process, one request at a time."""
+
+    def __init__(self) -> None:
+        # a session of its own: a Ctrl-C at the terminal is the command's to handle (its end
+        # closes the helper's stdin), not a second traceback from the helper
+        self.process = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, start_new_session=True)
+        self.busy = threading.Lock()  # held from a request until its Data Docs are written
+        atexit.register(self.stop)  # after the last request's Data Docs: their waiter is not a daemon
+
+    def validate(self, frames: dict, docs_target: Path | None, earlier_docs: Path | None):
+        """The verdicts, with the Data Docs being written into `docs_target`; None when the
+        helper could not give them (the caller then validates in its own process)."""
+        self.busy.acquire()
+        try:
+            pickle.dump((frames, docs_target, earlier_docs), self.process.stdin, pickle.HIGHEST_PROTOCOL)
+            self.process.stdin.flush()
+            kind, report = pickle.load(self.process.stdout)
+        except (OSError, ValueError, EOFError, pickle.UnpicklingError):  # ValueError: its pipe closed here
+            self.busy.release()
+            self.stop()
+            return None
+        if kind != "report":  # GX failed there: here it fails again, or succeeds
+            self.busy.release()
+            return None
+        from transforms import validation
+
+        waiter = threading.Thread(target=self._docs, args=(docs_target,), name="await-data-docs")
+        if docs_target is not None:
+            validation._docs_writers[docs_target] = waiter
+        waiter.start()
+        return report
+
+    def _docs(self, target: Path | None) -> None:
+        try:
+            _kind, problem = pickle.load(self.process.stdout)
+        except (OSError, EOFError, pickle.UnpicklingError) as error:
+            problem = f"the validation helper stopped: {error!r}"
+            self.stop()
+        finally:
+            self.busy.release()
+        if problem is not None and target is not None:
+            from transforms import validation
+
+            validation.log.warning("Data Docs not written to %s: %s", target, problem)
+
+    def stop(self) -> None:
+        if self.process.stdin and not self.process.stdin.closed:
+            try:
+                self.process.stdin.close()
+            except OSError:
+                pass
+        self.process.kill()
+        global _running
+        if _running is self:
+            _running = None
+
+
+def serve(requests, replies) -> None:
+    """The helper's side: GX imported at once, then one request after another until stdin closes."""
+    from transforms import validation
+
+    try:
+        validation._quiet_gx()
+    except Exception:  # noqa: BLE001 - each request then fails, and its command validates itself
+        pass
+    while True:
+        try:
+            frames, docs_target, earlier_docs = pickle.load(requests)
+        except EOFError:
+            return
+        try:
+            report, context = validation.judge(frames, docs_target)
+        except Exception as error:  # noqa: BLE001 - the command validates itself and reports it
+            _reply(replies, ("error", repr(error)))
+            continue
+        _reply(replies, ("report", report))
+        problem = validation.docs_problem(context, docs_target, earlier_docs) if docs_target is not None else None
+        _reply(replies, ("docs", problem))
+
+
+def _reply(replies, message) -> None:
+    pickle.dump(message, replies, pickle.HIGHEST_PROTOCOL)
+    replies.flush()
+
+
+if __name__ == "__main__":
+    replies = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # what anything prints goes to stderr; the copy of stdout carries the replies
+    try:
+        serve(sys.stdin.buffer, replies)
+    except BrokenPipeError:  # the command ended while this wrote its reply: nothing to tell
+        os._exit(0)
