@@ -85,7 +85,7 @@ class Helper:
     def _docs(self, target: Path | None) -> None:
         try:
             _kind, problem = pickle.load(self.process.stdout)
-        except (OSError, EOFError, pickle.UnpicklingError) as error:
+        except (OSError, ValueError, EOFError, pickle.UnpicklingError) as error:
             problem = f"the validation helper stopped: {error!r}"
             self.stop()
         finally:
@@ -96,12 +96,14 @@ class Helper:
             validation.log.warning("Data Docs not written to %s: %s", target, problem)
 
     def stop(self) -> None:
+        """End the helper at once (nothing is asked of it by now) and reap it."""
         if self.process.stdin and not self.process.stdin.closed:
             try:
                 self.process.stdin.close()
             except OSError:
                 pass
         self.process.kill()
+        self.process.wait()
         global _running
         if _running is self:
             _running = None
