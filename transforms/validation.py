@@ -252,17 +252,23 @@ def validate(con: duckdb.DuckDBPyConnection, docs_target: Path | None,
     frames computed here."""
     frames = check_frames(con)
     helper = validation_helper.running()
-    if helper is not None:
-        report = helper.validate(frames, docs_target, earlier_docs)
-        if report is not None:
-            return report
+    judged_there = helper.validate(frames, docs_target, earlier_docs) if helper is not None else None
+    if judged_there is not None:
+        report, docs_written_there = judged_there
+        if docs_target is not None:
+            _start_docs(docs_target, _docs_logged, docs_written_there, docs_target)
+        return report
     report, context = judge(frames, docs_target)
     if docs_target is not None:
-        writer = threading.Thread(target=_write_docs, args=(context, docs_target, earlier_docs),
-                                  name="write-data-docs")
-        _docs_writers[docs_target] = writer
-        writer.start()
+        _start_docs(docs_target, _write_docs, context, docs_target, earlier_docs)
     return report
+
+
+def _start_docs(target: Path, write, *args) -> None:
+    """`write(*args)` in a background thread, which `docs_written` waits for."""
+    writer = threading.Thread(target=write, args=args, name="write-data-docs")
+    _docs_writers[target] = writer
+    writer.start()
 
 
 def judge(frames: dict, docs_target: Path | None):
@@ -324,8 +330,13 @@ DOCS_SITE = {
 
 
 def _write_docs(context, target: Path, earlier_docs: Path | None = None) -> None:
-    """The Data Docs are nice to have, never essential: a failure to write them is logged."""
-    problem = docs_problem(context, target, earlier_docs)
+    _docs_logged(lambda: docs_problem(context, target, earlier_docs), target)
+
+
+def _docs_logged(write, target: Path) -> None:
+    """The Data Docs are nice to have, never essential: what went wrong writing them (`write`
+    returns it, or None; here or in the helper process) is logged as a warning."""
+    problem = write()
     if problem is not None:
         log.warning("Data Docs not written to %s: %s", target, problem)
 

@@ -6,8 +6,8 @@ holds the GIL. A helper process started with the command imports it on the other
 meanwhile. The command computes the check frames in DuckDB as always and sends them (small:
 transforms/validation.py) through the helper's stdin; the helper judges them with the same
 suites (`validation.judge`), replies with the verdicts, then writes the Data Docs while the
-command publishes, and replies again when they are written (`validation.docs_written` waits
-for that reply as for a writer thread). Replies come on a copy of its stdout; anything the
+command publishes, and replies again when they are written (a writer thread here waits for
+that reply, and `validation.docs_written` for it). Replies come on a copy of its stdout; anything the
 helper prints goes to stderr.
 
 A helper that fails or is gone leaves the command to validate in its own process, where any
@@ -23,6 +23,9 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+
+# What a broken or closed pipe to the helper raises here (ValueError: a pipe closed on this side).
+_BROKEN = (OSError, ValueError, EOFError, pickle.UnpicklingError)
 
 # The helper of this process, once started (see `start`).
 _running: "Helper | None" = None
@@ -60,40 +63,35 @@ class Helper:
         atexit.register(self.stop)  # after the last request's Data Docs: their waiter is not a daemon
 
     def validate(self, frames: dict, docs_target: Path | None, earlier_docs: Path | None):
-        """The verdicts, with the Data Docs being written into `docs_target`; None when the
-        helper could not give them (the caller then validates in its own process)."""
+        """The verdicts, and a function that waits until the helper has written the Data Docs
+        into `docs_target` (it returns what went wrong, or None; no function without a
+        target); None when the helper could not give
+        the verdicts (the caller then validates in its own process)."""
         self.busy.acquire()
         try:
             pickle.dump((frames, docs_target, earlier_docs), self.process.stdin, pickle.HIGHEST_PROTOCOL)
             self.process.stdin.flush()
             kind, report = pickle.load(self.process.stdout)
-        except (OSError, ValueError, EOFError, pickle.UnpicklingError):  # ValueError: its pipe closed here
+        except _BROKEN:
             self.busy.release()
             self.stop()
             return None
         if kind != "report":  # GX failed there: here it fails again, or succeeds
             self.busy.release()
             return None
-        from transforms import validation
+        if docs_target is None:  # no Data Docs: nothing more comes for this request
+            self.busy.release()
+            return report, None
+        return report, self._docs_written
 
-        waiter = threading.Thread(target=self._docs, args=(docs_target,), name="await-data-docs")
-        if docs_target is not None:
-            validation._docs_writers[docs_target] = waiter
-        waiter.start()
-        return report
-
-    def _docs(self, target: Path | None) -> None:
+    def _docs_written(self) -> str | None:
         try:
-            _kind, problem = pickle.load(self.process.stdout)
-        except (OSError, ValueError, EOFError, pickle.UnpicklingError) as error:
-            problem = f"the validation helper stopped: {error!r}"
+            return pickle.load(self.process.stdout)[1]
+        except _BROKEN as error:
             self.stop()
+            return f"the validation helper stopped: {error!r}"
         finally:
             self.busy.release()
-        if problem is not None and target is not None:
-            from transforms import validation
-
-            validation.log.warning("Data Docs not written to %s: %s", target, problem)
 
     def stop(self) -> None:
         """End the helper at once (nothing is asked of it by now) and reap it."""
@@ -128,8 +126,8 @@ def serve(requests, replies) -> None:
             _reply(replies, ("error", repr(error)))
             continue
         _reply(replies, ("report", report))
-        problem = validation.docs_problem(context, docs_target, earlier_docs) if docs_target is not None else None
-        _reply(replies, ("docs", problem))
+        if docs_target is not None:
+            _reply(replies, ("docs", validation.docs_problem(context, docs_target, earlier_docs)))
 
 
 def _reply(replies, message) -> None:
