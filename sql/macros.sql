@@ -115,3 +115,13 @@ create or replace macro id_key(parts) as
 -- the same id, so the ledger can tell it already holds it.
 create or replace macro ledger_entry_id_for(entry_type, reseller_id, client_id, reference) as
     'LE-' || upper(left(md5(id_key([entry_type, reseller_id, client_id, reference])), 16));
+
+-- The key hashes that more than one row of a staged extract table shares (each once): the
+-- deduplication's suspects (intermediate/int_rows_deduplicated.sql). Numbered in a window,
+-- which spills to disk in order: grouping 100M key hashes at a 2GB memory limit failed to
+-- allocate in some runs (bench/results.md), and a count over the window would be rewritten
+-- by DuckDB into that grouping.
+create or replace macro repeated_key_hashes(staged_table) as table
+    select _key_hash
+    from (select _key_hash, row_number() over (partition by _key_hash) as nth_row from query_table(staged_table))
+    where nth_row = 2;

@@ -7,7 +7,7 @@ import duckdb
 import pytest
 from helpers import R1, D, bill, client, lines, price, query, usage, write_extracts
 
-from transforms import extracts
+from transforms import extracts, models
 from transforms.contract import EXTRACT_TABLES
 from transforms.extracts import ExtractError, list_extract_files, load_raw_tables
 from transforms.pipeline import run_period
@@ -374,6 +374,36 @@ def test_rows_repeated_across_files_count_once_and_reconcile(tmp_path):
     bill(ex, wh, "2026-10")
     assert lines(wh, "C1", "2026-10-01") == [("sms", "usage", D("6"), D("0.10"), D("0.60"))]
     assert _usage_event_counts(wh) == {"table_name": "usage_events", "rows_read": 4, "rows_used": 2, "rows_rejected": 0,
+                                      "duplicates_collapsed": 2, "is_reconciled": True}
+
+
+@pytest.mark.parametrize("listed_up_to", [100_000, 3, 0])
+def test_duplicates_get_the_same_verdicts_whether_or_not_their_key_hashes_were_listed_first(
+        tmp_path, monkeypatch, listed_up_to):
+    # 100,000: the four repeated key hashes are listed before the deduplication, which then
+    # types and checks only their rows again; 3 and 0: too many to list, it finds them itself
+    monkeypatch.setattr(models, "LISTED_REPEATED_KEY_HASHES", listed_up_to)
+    ex = _base(tmp_path / "ex", usage_events=[
+        usage("a", "C1", "sms", "2026-09-02T00:00:00Z", 5),   # line 2, again in part-2: one copy counts
+        usage("b", "C1", "sms", "2026-09-03T00:00:00Z", 1),   # line 3, again in part-2
+        usage("c", "C1", "sms", "2026-09-04T00:00:00Z", 2),   # line 4 and
+        usage("c", "C1", "sms", "2026-09-04T00:00:00Z", 3),   # line 5: the same key, other values
+        usage("d", "C1", "sms", "2026-09-05T00:00:00Z", 4),   # line 6: its namesake in part-2 is rejected
+    ])
+    write_extracts(ex, {"usage_events": [
+        usage("a", "C1", "sms", "2026-09-02T00:00:00Z", 5),
+        usage("b", "C1", "sms", "2026-09-03T00:00:00Z", 1),
+        usage("d", "C1", "sms", "2026-09-05T00:00:00Z", -1),  # line 4: rejected, so no rival of line 6
+    ]}, file_name="part-2.csv")
+    wh = tmp_path / "wh"
+    bill(ex, wh, "2026-10")
+    # a + b + d = 5 + 1 + 4 sms at 0.10
+    assert lines(wh, "C1", "2026-10-01") == [("sms", "usage", D("10"), D("0.10"), D("1.00"))]
+    rejects = query(wh, "select regexp_extract(source_file, '[^/]+$'), source_line, reason from rejects "
+                        "order by all")
+    conflict = "conflicting duplicate event_id: another row has the same key with different values"
+    assert rejects == [("part-1.csv", 4, conflict), ("part-1.csv", 5, conflict), ("part-2.csv", 4, "negative quantity")]
+    assert _usage_event_counts(wh) == {"table_name": "usage_events", "rows_read": 8, "rows_used": 3, "rows_rejected": 3,
                                       "duplicates_collapsed": 2, "is_reconciled": True}
 
 

@@ -179,6 +179,30 @@ def build_staging(con: duckdb.DuckDBPyConnection, after: AfterHooks | None = Non
     build_stage(con, "ingest", after, skip)
 
 
+# Up to this many repeated key hashes of an extract table are listed before it is deduplicated
+# (`repeated_key_hashes_listed`); more (a file delivered twice) are left to the deduplication.
+LISTED_REPEATED_KEY_HASHES = 100_000
+
+
+@contextmanager
+def repeated_key_hashes_listed(con: duckdb.DuckDBPyConnection, table: str) -> Iterator[None]:
+    """List the key hashes that more than one staged row of `table` shares (a few, as a rule),
+    for the deduplication models built meanwhile (intermediate/int_rows_deduplicated.sql).
+
+    A listed hash is a constant to DuckDB, so the suspects are picked out where the extract
+    is read, and only they are typed and checked again: 10M events otherwise type and check
+    every row twice (~1.5 s). The list is read when a model that reads the deduplication is
+    built, so it is dropped when the block ends; without it the deduplication finds the
+    hashes itself."""
+    variable = f"{table}_repeated_key_hashes"
+    con.execute(f"set variable {variable} = (select case when count(*) <= {LISTED_REPEATED_KEY_HASHES} "
+                f"then list(_key_hash) end from repeated_key_hashes('stg_{table}'))")
+    try:
+        yield
+    finally:
+        con.execute(f"reset variable {variable}")
+
+
 def set_run_params(con: duckdb.DuckDBPyConnection, params: RunParams) -> None:
     con.execute(
         "create or replace table run_params as select $run_id::varchar as run_id, "

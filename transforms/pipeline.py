@@ -120,7 +120,9 @@ def _read_and_judge(con: duckdb.DuckDBPyConnection, files: list[extracts.Extract
     models.build_model(con, "stg_usage_events")
     carried.stage_carried(con, carry)
     kept = carried.other_extract_models() if carry.other_extracts else frozenset()
-    models.build_staging(con, after={"int_usage_events_verdicts": lambda: carried.attach_kept(con, carry)}, skip=kept)
+    with models.repeated_key_hashes_listed(con, carried.TABLE):
+        models.build_staging(con, after={"int_usage_events_verdicts": lambda: carried.attach_kept(con, carry)},
+                             skip=kept)
     rejected_queries[carried.TABLE] = carried.rejected_query(con, carry, rejected_queries[carried.TABLE], files)
     extracts.create_rejected_tables(con, rejected_queries if not kept else
                                     {carried.TABLE: rejected_queries[carried.TABLE]})

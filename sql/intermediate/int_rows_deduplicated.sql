@@ -22,21 +22,26 @@ with staged as not materialized (  -- read again by each use: a 100M-event CTE k
     from stg_{table}
 ),
 
--- over every row (the keys alone are read); suspects keep the valid ones. Numbered in a
--- window, which spills to disk in order: grouping 100M key hashes at a 2GB memory limit
--- failed to allocate in some runs (bench/results.md), and a count over the window would be
--- rewritten by DuckDB into that grouping.
+-- The key hashes more than one row shares: listed by the run before this view is read when
+-- they are few (transforms/models.py `repeated_key_hashes_listed`), else found here over every
+-- row (the keys alone are read). A listed set is a constant to DuckDB: the suspects' filter on
+-- it is applied where the extract is read, so only their rows are typed and checked a second
+-- time, and the branch that would find the hashes is planned away.
 repeated_key_hashes as (
+    select unnest(getvariable('{table}_repeated_key_hashes')) as _key_hash
+    union all
     select _key_hash
-    from (select _key_hash, row_number() over (partition by _key_hash) as nth_row from staged) as numbered
-    where nth_row = 2
+    from repeated_key_hashes('stg_{table}')
+    where getvariable('{table}_repeated_key_hashes') is null
 ),
 
+-- suspects keep the valid ones
 suspects as (
     select staged.*
     from staged
     semi join repeated_key_hashes using (_key_hash)
     where staged.reject_reason is null
+        and coalesce(list_contains(getvariable('{table}_repeated_key_hashes'), staged._key_hash), true)
 ),
 
 suspect_verdicts as (
