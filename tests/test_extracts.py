@@ -377,12 +377,14 @@ def test_rows_repeated_across_files_count_once_and_reconcile(tmp_path):
                                       "duplicates_collapsed": 2, "is_reconciled": True}
 
 
-@pytest.mark.parametrize("listed_up_to", [100_000, 3, 0])
+@pytest.mark.parametrize(("listed_up_to", "picked_up_to"), [(1_000_000, 10_000), (1_000_000, 3), (3, 10_000)])
 def test_duplicates_get_the_same_verdicts_whether_or_not_their_key_hashes_were_listed_first(
-        tmp_path, monkeypatch, listed_up_to):
-    # 100,000: the four repeated key hashes are listed before the deduplication, which then
-    # types and checks only their rows again; 3 and 0: too many to list, it finds them itself
+        tmp_path, monkeypatch, listed_up_to, picked_up_to):
+    # the four repeated key hashes are listed before the deduplication and pick out their rows
+    # as the events are read; listed but too many to pick them out; too many to list, so the
+    # deduplication finds them itself
     monkeypatch.setattr(models, "LISTED_REPEATED_KEY_HASHES", listed_up_to)
+    monkeypatch.setattr(models, "PICKED_REPEATED_KEY_HASHES", picked_up_to)
     ex = _base(tmp_path / "ex", usage_events=[
         usage("a", "C1", "sms", "2026-09-02T00:00:00Z", 5),   # line 2, again in part-2: one copy counts
         usage("b", "C1", "sms", "2026-09-03T00:00:00Z", 1),   # line 3, again in part-2

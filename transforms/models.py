@@ -179,28 +179,37 @@ def build_staging(con: duckdb.DuckDBPyConnection, after: AfterHooks | None = Non
     build_stage(con, "ingest", after, skip)
 
 
-# Up to this many repeated key hashes of an extract table are listed before it is deduplicated
-# (`repeated_key_hashes_listed`); more (a file delivered twice) are left to the deduplication.
-LISTED_REPEATED_KEY_HASHES = 100_000
+# An extract table's repeated key hashes are listed before it is deduplicated, up to this many
+# (`repeated_key_hashes_listed`); more (a file delivered twice over) are left to the deduplication
+# to find, and up to PICKED_REPEATED_KEY_HASHES of them pick out their rows as the table is read.
+LISTED_REPEATED_KEY_HASHES = 1_000_000
+PICKED_REPEATED_KEY_HASHES = 10_000
 
 
 @contextmanager
 def repeated_key_hashes_listed(con: duckdb.DuckDBPyConnection, table: str) -> Iterator[None]:
-    """List the key hashes that more than one staged row of `table` shares (a few, as a rule),
-    for the deduplication models built meanwhile (intermediate/int_rows_deduplicated.sql).
+    """List the key hashes that more than one staged row of `table` shares, for the
+    deduplication models built meanwhile (intermediate/int_rows_deduplicated.sql), which then
+    need not find them in a second pass over every row's key.
 
-    A listed hash is a constant to DuckDB, so the suspects are picked out where the extract
-    is read, and only they are typed and checked again: 10M events otherwise type and check
-    every row twice (~1.5 s). The list is read when a model that reads the deduplication is
-    built, so it is dropped when the block ends; without it the deduplication finds the
-    hashes itself."""
-    variable = f"{table}_repeated_key_hashes"
-    con.execute(f"set variable {variable} = (select case when count(*) <= {LISTED_REPEATED_KEY_HASHES} "
-                f"then list(_key_hash) end from repeated_key_hashes('stg_{table}'))")
+    A few listed hashes (as a rule: a handful of late fixes) are a constant to DuckDB, which
+    then picks out the suspects' rows where the extract is read, so only they are typed and
+    checked again: 10M events otherwise type and check every row twice (~2 s). Tested on
+    10M events, a list of 100,000 hashes gained nothing that way and one of 1M cost 7 s more,
+    so a longer list only feeds the suspects' join. The lists are read when a model that
+    reads the deduplication is built, so they are dropped when the block ends; without them
+    the deduplication finds the hashes itself."""
+    listed, picked = f"{table}_repeated_key_hashes", f"{table}_picked_key_hashes"
+    con.execute(f"set variable {listed} = (select case when count(*) <= {LISTED_REPEATED_KEY_HASHES} "
+                f"then list(_key_hash) end from (select _key_hash from repeated_key_hashes('stg_{table}') "
+                f"limit {LISTED_REPEATED_KEY_HASHES + 1}))")
+    con.execute(f"set variable {picked} = (select case when len(getvariable('{listed}')) <= "
+                f"{PICKED_REPEATED_KEY_HASHES} then getvariable('{listed}') end)")
     try:
         yield
     finally:
-        con.execute(f"reset variable {variable}")
+        con.execute(f"reset variable {listed}")
+        con.execute(f"reset variable {picked}")
 
 
 def set_run_params(con: duckdb.DuckDBPyConnection, params: RunParams) -> None:

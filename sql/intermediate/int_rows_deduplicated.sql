@@ -22,11 +22,9 @@ with staged as not materialized (  -- read again by each use: a 100M-event CTE k
     from stg_{table}
 ),
 
--- The key hashes more than one row shares: listed by the run before this view is read when
--- they are few (transforms/models.py `repeated_key_hashes_listed`), else found here over every
--- row (the keys alone are read). A listed set is a constant to DuckDB: the suspects' filter on
--- it is applied where the extract is read, so only their rows are typed and checked a second
--- time, and the branch that would find the hashes is planned away.
+-- The key hashes more than one row shares: listed by the run before this view is read
+-- (transforms/models.py `repeated_key_hashes_listed`), else found here over every row (the
+-- keys alone are read). A listed set is a constant to DuckDB, which plans that pass away.
 repeated_key_hashes as (
     select unnest(getvariable('{table}_repeated_key_hashes')) as _key_hash
     union all
@@ -35,13 +33,14 @@ repeated_key_hashes as (
     where getvariable('{table}_repeated_key_hashes') is null
 ),
 
--- suspects keep the valid ones
+-- suspects keep the valid ones. When the run picked out a few hashes, the filter on them is
+-- applied where the extract is read, so only the suspects' rows are typed and checked again.
 suspects as (
     select staged.*
     from staged
     semi join repeated_key_hashes using (_key_hash)
     where staged.reject_reason is null
-        and coalesce(list_contains(getvariable('{table}_repeated_key_hashes'), staged._key_hash), true)
+        and coalesce(list_contains(getvariable('{table}_picked_key_hashes'), staged._key_hash), true)
 ),
 
 suspect_verdicts as (
