@@ -121,7 +121,7 @@ create or replace macro ledger_entry_id_for(entry_type, reseller_id, client_id, 
 -- which spills to disk in order: grouping 100M key hashes at a 2GB memory limit failed to
 -- allocate in some runs (bench/results.md), and a count over the window would be rewritten
 -- by DuckDB into that grouping.
-create or replace macro repeated_key_hashes(staged_table) as table
+create or replace macro repeated_key_hashes_of(staged_table) as table
     select _key_hash
     from (select _key_hash, row_number() over (partition by _key_hash) as nth_row from query_table(staged_table))
     where nth_row = 2;

@@ -201,7 +201,7 @@ def repeated_key_hashes_listed(con: duckdb.DuckDBPyConnection, table: str) -> It
     the deduplication finds the hashes itself."""
     listed, picked = f"{table}_repeated_key_hashes", f"{table}_picked_key_hashes"
     con.execute(f"set variable {listed} = (select case when count(*) <= {LISTED_REPEATED_KEY_HASHES} "
-                f"then list(_key_hash) end from (select _key_hash from repeated_key_hashes('stg_{table}') "
+                f"then list(_key_hash) end from (select _key_hash from repeated_key_hashes_of('stg_{table}') "
                 f"limit {LISTED_REPEATED_KEY_HASHES + 1}))")
     con.execute(f"set variable {picked} = (select case when len(getvariable('{listed}')) <= "
                 f"{PICKED_REPEATED_KEY_HASHES} then getvariable('{listed}') end)")

@@ -29,7 +29,7 @@ repeated_key_hashes as (
     select unnest(getvariable('{table}_repeated_key_hashes')) as _key_hash
     union all
     select _key_hash
-    from repeated_key_hashes('stg_{table}')
+    from repeated_key_hashes_of('stg_{table}')
     where getvariable('{table}_repeated_key_hashes') is null
 ),
 
