@@ -7,8 +7,8 @@ meanwhile. The command computes the check frames in DuckDB as always and sends t
 transforms/validation.py) through the helper's stdin; the helper judges them with the same
 suites (`validation.judge`), replies with the verdicts, then writes the Data Docs while the
 command publishes, and replies again when they are written (a writer thread here waits for
-that reply, and `validation.docs_written` for it). Replies come on a copy of its stdout; anything the
-helper prints goes to stderr.
+that reply, and `validation.docs_written` for it). Replies come on a copy of its stdout;
+anything the helper prints goes to stderr.
 
 A helper that fails or is gone leaves the command to validate in its own process, where any
 error of GX's is reported as the run's. The command ends its helper when it ends, however it
@@ -65,8 +65,8 @@ class Helper:
     def validate(self, frames: dict, docs_target: Path | None, earlier_docs: Path | None):
         """The verdicts, and a function that waits until the helper has written the Data Docs
         into `docs_target` (it returns what went wrong, or None; no function without a
-        target); None when the helper could not give
-        the verdicts (the caller then validates in its own process)."""
+        target); None when the helper could not give the verdicts (the caller then validates
+        in its own process)."""
         self.busy.acquire()
         try:
             pickle.dump((frames, docs_target, earlier_docs), self.process.stdin, pickle.HIGHEST_PROTOCOL)
