@@ -6,7 +6,8 @@ Errors print one line on stderr and exit non-zero; no traceback reaches the user
 import gc
 import os
 import sys
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, date
 from pathlib import Path
 from typing import Annotated
@@ -59,6 +60,24 @@ def _prefect_offline() -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     # Failures reach the user as one line (main); Prefect's own console log stays quiet.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
+
+
+@contextmanager
+def _in_foreground() -> Iterator[None]:
+    """Prefect for a flow this command runs and waits for (see `_prefect_offline`), without
+    flow run heartbeats unless PREFECT_FLOWS_HEARTBEAT_FREQUENCY asks for them.
+
+    Heartbeats let a server mark a run nobody watches as crashed; the command's own exit says
+    that here. Prefect's heartbeat thread sleeps in one-second steps and the flow's end joins
+    it: ~0.5 s of every command (up to 1 s). `billing serve` and deployments keep them."""
+    _prefect_offline()
+    if "PREFECT_FLOWS_HEARTBEAT_FREQUENCY" in os.environ:
+        yield
+        return
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
 
 
 class UsageProblem(Exception):
@@ -135,8 +154,8 @@ def nightly(
     night_params("check", night)  # a night that cannot be billed fails before Prefect starts
     if not extracts.is_dir():
         raise UsageProblem(f"--extracts folder not found: {extracts}")
-    with _holding(warehouse), console.status(f"nightly run for {night} (billing, then the charge batch)"):
-        _prefect_offline()
+    with _holding(warehouse), console.status(f"nightly run for {night} (billing, then the charge batch)"), \
+            _in_foreground():
         from flows.period_run import nightly_run
 
         summary = nightly_run(extracts.resolve(), warehouse.resolve(), night, preview=preview)
@@ -144,10 +163,10 @@ def nightly(
 
 
 def _run_flow(extracts: Path, warehouse: Path, period: str, as_of: date | None, command: str = "run", **scale):
-    _prefect_offline()
-    from flows.period_run import period_run
+    with _in_foreground():
+        from flows.period_run import period_run
 
-    return period_run(extracts.resolve(), warehouse.resolve(), period, as_of, command, **scale)
+        return period_run(extracts.resolve(), warehouse.resolve(), period, as_of, command, **scale)
 
 
 def _holding(warehouse: Path):
@@ -231,8 +250,8 @@ def _charge_batch(warehouse: Path, processor: str | None, as_of: str | None, syn
         raise UsageProblem(f"--processor must be stripe, ach or manual, got {processor!r}")
     day = _parse_date(as_of, "--as-of")
     _require_warehouse(warehouse)
-    with _holding(warehouse), console.status("asking the processors" if sync_only else "submitting charges"):
-        _prefect_offline()
+    status = console.status("asking the processors" if sync_only else "submitting charges")
+    with _holding(warehouse), status, _in_foreground():
         from flows.charge_batch import charge_batch
 
         try:
