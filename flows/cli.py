@@ -65,17 +65,18 @@ def _prefect_offline() -> None:
 @contextmanager
 def _in_foreground() -> Iterator[None]:
     """Prefect for a flow this command runs and waits for (see `_prefect_offline`), without
-    flow run heartbeats unless PREFECT_FLOWS_HEARTBEAT_FREQUENCY asks for them.
+    flow run heartbeats unless Prefect's settings ask for them (PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+    its older name, or a Prefect profile).
 
     Heartbeats let a server mark a run nobody watches as crashed; the command's own exit says
     that here. Prefect's heartbeat thread sleeps in one-second steps and the flow's end joins
     it: ~0.5 s of every command (up to 1 s). `billing serve` and deployments keep them."""
     _prefect_offline()
-    if "PREFECT_FLOWS_HEARTBEAT_FREQUENCY" in os.environ:
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_settings, temporary_settings
+
+    if "heartbeat_frequency" in get_current_settings().flows.model_fields_set:  # set, not Prefect's default
         yield
         return
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         yield
 

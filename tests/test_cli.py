@@ -176,19 +176,16 @@ def test_a_command_that_validates_starts_its_helper_first_and_ends_it_when_it_en
 
 def test_a_command_runs_its_flow_without_heartbeats_unless_they_are_asked_for(monkeypatch):
     """flows/cli.py `_in_foreground`: Prefect's heartbeat thread sleeps in one-second steps
-    and a flow's end waits for it, so a command's flow runs without heartbeats; a
-    PREFECT_FLOWS_HEARTBEAT_FREQUENCY in the environment is left to Prefect."""
-    from prefect.settings import get_current_settings
+    and a flow's end waits for it, so a command's flow runs without heartbeats; a frequency
+    set in Prefect's settings (its variable, or a profile) is left as it is."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_settings, temporary_settings
 
     from flows import cli
 
     monkeypatch.setattr(cli, "_prefect_offline", lambda: None)  # the test session's Prefect settings stay
-    monkeypatch.delenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", raising=False)
-    default = get_current_settings().flows.heartbeat_frequency
-    assert default is not None  # Prefect 3.9 sends them every 180 s by default
+    assert get_current_settings().flows.heartbeat_frequency == 180  # Prefect 3.9's default
     with cli._in_foreground():
         assert get_current_settings().flows.heartbeat_frequency is None
-    assert get_current_settings().flows.heartbeat_frequency == default
-    monkeypatch.setenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "60")
-    with cli._in_foreground():
-        assert get_current_settings().flows.heartbeat_frequency == default  # Prefect's, as loaded
+    assert get_current_settings().flows.heartbeat_frequency == 180
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: 60}), cli._in_foreground():
+        assert get_current_settings().flows.heartbeat_frequency == 60
