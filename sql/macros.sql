@@ -93,14 +93,21 @@ create or replace macro first_bill_date_on_or_after(d, bill_day) as
         else cast(make_date(year(d), month(d), bill_day) + interval 1 month as date)
     end;
 
--- Which pricing level supplied an option: the lowest level whose row has a value.
+-- Which pricing level supplied an option: the lowest level whose row has a value, as a code
+-- (3 client, 2 group, 1 account, 0 default) that option_source_label names. The resolved
+-- prices carry eleven of them per change point: as text, writing them was most of writing
+-- that model (1.5M change points at 10M events: 0.57 of its 0.77 s Parquet write).
 create or replace macro option_source(client_value, group_value, account_value) as
-    case
-        when client_value is not null then 'client'
-        when group_value is not null then 'group'
-        when account_value is not null then 'account'
-        else 'default'
-    end;
+    cast(case
+        when client_value is not null then 3
+        when group_value is not null then 2
+        when account_value is not null then 1
+        else 0
+    end as utinyint);
+
+-- An option_source code's level by name; no code (no change point in force) is the default.
+create or replace macro option_source_label(code) as
+    ['default', 'account', 'group', 'client'][coalesce(code, 0) + 1];
 
 -- A stable invoice id: the same reseller, client, kind and date always give the same id.
 create or replace macro invoice_id_for(reseller_id, client_id, kind, invoice_date) as

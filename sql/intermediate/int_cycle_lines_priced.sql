@@ -116,7 +116,8 @@ amounts as (
     from lines
 ),
 
--- where each option of the line's change point came from (none in force: every option 'default')
+-- where each option of the line's change point came from, as option_source codes (none in force:
+-- every option 'default')
 sources as (
     select
         reseller_id,
@@ -145,17 +146,17 @@ sources as (
 sourced as (
     select
         amounts.* exclude (priced_from),
-        coalesce(sources.enabled_source, 'default') as enabled_source,
-        coalesce(sources.cycle_fee_source, 'default') as cycle_fee_source,
-        coalesce(sources.cycle_months_source, 'default') as cycle_months_source,
-        coalesce(sources.trial_days_source, 'default') as trial_days_source,
-        coalesce(sources.unit_fee_source, 'default') as unit_fee_source,
-        coalesce(sources.included_units_source, 'default') as included_units_source,
-        coalesce(sources.bonus_units_source, 'default') as bonus_units_source,
-        coalesce(sources.metered_source, 'default') as metered_source,
-        coalesce(sources.overage_fee_source, 'default') as overage_fee_source,
-        coalesce(sources.max_units_source, 'default') as max_units_source,
-        coalesce(sources.min_units_source, 'default') as min_units_source,
+        option_source_label(sources.enabled_source) as enabled_source,
+        option_source_label(sources.cycle_fee_source) as cycle_fee_source,
+        option_source_label(sources.cycle_months_source) as cycle_months_source,
+        option_source_label(sources.trial_days_source) as trial_days_source,
+        option_source_label(sources.unit_fee_source) as unit_fee_source,
+        option_source_label(sources.included_units_source) as included_units_source,
+        option_source_label(sources.bonus_units_source) as bonus_units_source,
+        option_source_label(sources.metered_source) as metered_source,
+        option_source_label(sources.overage_fee_source) as overage_fee_source,
+        option_source_label(sources.max_units_source) as max_units_source,
+        option_source_label(sources.min_units_source) as min_units_source,
         coalesce(nullif(sources.pricing_rows, ''), 'none') as pricing_rows,
         items.item_name,
         items.sort_order,
