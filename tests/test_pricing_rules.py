@@ -148,3 +148,22 @@ def test_each_level_applies_the_row_whose_span_holds_the_change_point(tmp_path):
     assert lines(wh, "C1", "2026-11-01", "sms") == [("sms", "usage", D("5"), D("0.20"), D("1.00"))]
     assert lines(wh, "C1", "2026-11-01", "click_to_call") == [
         ("click_to_call", "usage", D("10"), D("3.00"), D("30.00"))]
+
+
+def test_which_level_supplied_an_option_is_coded_then_named_with_none_in_force_the_default():
+    """sql/macros.sql: option_source codes the lowest level whose row has a value (the resolved
+    prices keep the code); option_source_label names it on a line, and a line whose change
+    point is not found (a null code) says `default`, as its text did before the code."""
+    from transforms import models
+
+    con = models.connect()
+    try:
+        assert con.execute("""
+            select option_source_label(option_source(c, g, a))
+            from (values (1, 2, 3), (null, 2, 3), (null, null, 3), (null, null, null), (false, true, true))
+                as t(c, g, a)
+        """).fetchall() == [("client",), ("group",), ("account",), ("default",), ("client",)]
+        assert con.execute("select option_source_label(null::utinyint)").fetchone() == ("default",)
+        assert con.execute("select typeof(option_source(null, 1, 1))").fetchone() == ("UTINYINT",)
+    finally:
+        con.close()
