@@ -316,14 +316,15 @@ def test_a_failing_fail_suite_publishes_nothing(sample, tmp_path, monkeypatch):
     wh = tmp_path / "wh"
     bill(extracts, wh, "2026-08")
     before = {p: p.read_bytes() for p in wh.rglob("*") if p.is_file()}
-    frames = validation.check_frames
+    frames = validation.computed_frames
 
     def corrupted(con):
-        out = frames(con)
-        out["charges"].loc[:, "amount"] = 0
-        return out
+        for table, frame in frames(con):
+            if table == "charges":
+                frame.loc[:, "amount"] = 0
+            yield table, frame
 
-    monkeypatch.setattr(validation, "check_frames", corrupted)
+    monkeypatch.setattr(validation, "computed_frames", corrupted)
     with pytest.raises(validation.ValidationFailed, match="charges.fail"):
         pipeline.run_period(extracts, wh, "2026-09", date(2026, 9, 30), datetime(2026, 10, 1))
     assert {p: p.read_bytes() for p in wh.rglob("*") if p.is_file()} == before
@@ -399,4 +400,72 @@ def test_a_helper_that_ended_leaves_the_command_to_validate_in_its_own_process(s
         con.execute(CORRUPTIONS["invoices.fail"])
         report = validation.validate(con, None)
     assert "invoices.fail" in {f.suite for f in report.failures} and report.suites == 39
+    assert validation_helper.running() is None and not helper.busy.locked()
+
+
+def test_the_findings_come_in_the_order_of_the_suites_whatever_the_order_of_the_frames(sample, tmp_path):
+    """A helper judges the frames as they come (see the next tests); the report lists the
+    findings suite by suite, by name, whatever the order; a suite without its frame is an error."""
+    with _scratch(sample, tmp_path) as con:
+        for suite in ("invoices.fail", "clients.fail", "charges.fail"):
+            con.execute(CORRUPTIONS[suite])
+        frames = list(validation.computed_frames(con))
+    in_order, _ = validation.judge(frames, None)
+    reversed_order, _ = validation.judge(reversed(frames), None)
+    assert reversed_order == in_order and in_order.suites == 39
+    assert list(dict.fromkeys(f.suite for f in in_order.failures)) == ["charges.fail", "clients.fail",
+                                                                        "invoices.fail"]
+    with pytest.raises(ValueError, match="no check frame for the suites of charges, pricing$"):
+        validation.judge([(t, f) for t, f in frames if t not in ("pricing", "charges")], None)
+
+
+def _helper_running(monkeypatch):
+    from transforms import validation_helper
+
+    helper = validation_helper.Helper()
+    monkeypatch.setattr(validation_helper, "_running", helper)
+    return validation_helper, helper
+
+
+def test_a_helper_that_stops_while_the_frames_are_sent_leaves_the_rest_to_the_command(sample, tmp_path,
+                                                                                      monkeypatch):
+    """The frames go to the helper one by one as they are computed; when it is gone half-way,
+    the command computes the rest and judges them all itself, with the same verdicts."""
+    validation_helper, helper = _helper_running(monkeypatch)
+    computed, given = validation.computed_frames, []
+
+    def helper_killed_after_three(con):
+        for table, frame in computed(con):
+            if len(given) == 3:
+                helper.process.kill()
+                helper.process.wait()
+            given.append(table)
+            yield table, frame
+
+    with _scratch(sample, tmp_path) as con:
+        con.execute(CORRUPTIONS["charges.fail"])
+        monkeypatch.setattr(validation, "computed_frames", helper_killed_after_three)
+        report = validation.validate(con, None)
+        monkeypatch.setattr(validation_helper, "_running", None)
+        monkeypatch.setattr(validation, "computed_frames", computed)
+        here = validation.validate(con, None)
+    assert len(given) == len(set(given)) == 20  # every frame computed once
+    assert report == here and [f.suite for f in report.failures] == ["charges.fail"]
+    assert validation_helper.running() is None and not helper.busy.locked()
+
+
+def test_an_error_computing_a_frame_is_the_commands_and_ends_its_helper(sample, tmp_path, monkeypatch):
+    validation_helper, helper = _helper_running(monkeypatch)
+    computed = validation.computed_frames
+
+    def failing_after_two(con):
+        for count, table_and_frame in enumerate(computed(con)):
+            if count == 2:
+                raise RuntimeError("the third frame's query failed")
+            yield table_and_frame
+
+    monkeypatch.setattr(validation, "computed_frames", failing_after_two)
+    with _scratch(sample, tmp_path) as con, pytest.raises(RuntimeError, match="third frame"):
+        validation.validate(con, None)
+    assert helper.process.wait(timeout=30) != 0  # killed: it held half a request
     assert validation_helper.running() is None and not helper.busy.locked()

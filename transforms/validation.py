@@ -22,15 +22,20 @@ import os
 import shutil
 import sys
 import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from transforms import assets, carried, deferred_imports, models, validation_helper
 from transforms.contract import EXTRACT_TABLES
 from transforms.sqltext import literal
+
+if TYPE_CHECKING:
+    import pandas
 
 SUITES_DIR = assets.EXPECTATIONS_DIR
 CHECKS_DIR = assets.SQL_DIR / "checks"
@@ -81,13 +86,16 @@ SAMPLE_ROWS = 1000
 
 def check_frames(con: duckdb.DuckDBPyConnection) -> dict:
     """One pandas frame per table with a suite (small: see the module docstring)."""
-    frames = {}
+    return dict(computed_frames(con))
+
+
+def computed_frames(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, "pandas.DataFrame"]]:
+    """`check_frames` one table at a time, each as soon as it is computed."""
     for path in sorted(CHECKS_DIR.glob("*.sql")):
         if path.stem != "extract_table":
-            frames[path.stem] = _narrowed(con, path.stem, path.read_text())
+            yield path.stem, _narrowed(con, path.stem, path.read_text())
     for table in EXTRACT_TABLES:
-        frames[table] = extract_frame(con, table)
-    return frames
+        yield table, extract_frame(con, table)
 
 
 def extract_frame(con: duckdb.DuckDBPyConnection, table: str):
@@ -256,16 +264,26 @@ def validate(con: duckdb.DuckDBPyConnection, docs_target: Path | None,
     Docs under `earlier_docs` (the warehouse's) hold them, they are copied, not rendered
     again (see `_suite_pages`). With a helper process started (transforms/validation_helper.py,
     for a short-lived command), the suites run and the Data Docs are written there, from the
-    frames computed here."""
-    frames = check_frames(con)
+    frames computed here: each frame is sent as soon as it is computed, and judged there while
+    the next is computed here."""
+    frames = {}
+
+    def computed():
+        for table, frame in computed_frames(con):
+            frames[table] = frame  # for judging here, should the helper fail
+            yield table, frame
+
+    stream = computed()
     helper = validation_helper.running()
-    judged_there = helper.validate(frames, docs_target, earlier_docs) if helper is not None else None
+    judged_there = helper.validate(stream, docs_target, earlier_docs) if helper is not None else None
     if judged_there is not None:
         report, docs_written_there = judged_there
         if docs_target is not None:
             _start_docs(docs_target, _docs_logged, docs_written_there, docs_target)
         return report
-    report, context = judge(frames, docs_target)
+    for _frame in stream:  # the frames not computed yet (all of them, without a helper)
+        pass
+    report, context = judge(frames.items(), docs_target)
     if docs_target is not None:
         _start_docs(docs_target, _write_docs, context, docs_target, earlier_docs)
     return report
@@ -278,9 +296,11 @@ def _start_docs(target: Path, write, *args) -> None:
     writer.start()
 
 
-def judge(frames: dict, docs_target: Path | None):
-    """The verdicts of every suite on its frame, and the GX context that holds their results
-    (for the Data Docs, when `docs_target` names their folder)."""
+def judge(frames: Iterable[tuple[str, "pandas.DataFrame"]], docs_target: Path | None):
+    """The verdicts of every suite on its frame (`frames`: table and frame, judged in the order
+    they come), and the GX context that holds their results (for the Data Docs, when
+    `docs_target` names their folder). The findings are in the order of the suites' names,
+    whatever the order of the frames."""
     gx = _quiet_gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -295,30 +315,37 @@ def judge(frames: dict, docs_target: Path | None):
     # one asset for every frame (each added asset costs a config save); the frame is the batch
     batch_definition = (context.data_sources.add_pandas("billing").add_dataframe_asset("check_frames")
                         .add_batch_definition_whole_dataframe("run"))
-    report = ValidationReport()
-    suite_files = sorted(SUITES_DIR.glob("*.json"))
-    report.suites = len(suite_files)  # every file, one expectation or none
-    for table in _tables():
-        expectations = _expectations(table)
-        suite = context.suites.add(gx.ExpectationSuite(name=table, expectations=expectations))
+    tables = _tables()
+    findings: dict[str, list[tuple[str, Finding]]] = {}
+    for table, frame in frames:
+        if table not in tables or table in findings:
+            continue
+        suite = context.suites.add(gx.ExpectationSuite(name=table, expectations=_expectations(table)))
         validation = context.validation_definitions.add(gx.ValidationDefinition(name=table, data=batch_definition,
                                                                                 suite=suite))
         # BASIC has the failing values the findings quote; SUMMARY's counts of them cost ~1 s a run
-        result = validation.run(batch_parameters={"dataframe": frames[table]},
-                                result_format={"result_format": "BASIC"})
-        for outcome in result.results:
-            if not outcome.success:
-                level = outcome.expectation_config.meta["level"]
-                finding = Finding(
-                    f"{table}.{level}",
-                    outcome.expectation_config.type,
-                    str(outcome.expectation_config.kwargs.get("column")
-                        or outcome.expectation_config.kwargs.get("column_A") or "table"),
-                    repr((outcome.result or {}).get("partial_unexpected_list", [])[:3]
-                         or (outcome.result or {}).get("observed_value")),
-                )
-                (report.failures if level == "fail" else report.warnings).append(finding)
+        result = validation.run(batch_parameters={"dataframe": frame}, result_format={"result_format": "BASIC"})
+        findings[table] = [_finding(table, outcome) for outcome in result.results if not outcome.success]
+    missing = [table for table in tables if table not in findings]
+    if missing:
+        raise ValueError(f"no check frame for the suites of {', '.join(missing)}")
+    report = ValidationReport(suites=len(list(SUITES_DIR.glob("*.json"))))  # every file, one expectation or none
+    for table in tables:
+        for level, finding in findings[table]:
+            (report.failures if level == "fail" else report.warnings).append(finding)
     return report, context
+
+
+def _finding(table: str, outcome) -> tuple[str, Finding]:
+    """A failed expectation's level and finding."""
+    config = outcome.expectation_config
+    level = config.meta["level"]
+    return level, Finding(
+        f"{table}.{level}",
+        config.type,
+        str(config.kwargs.get("column") or config.kwargs.get("column_A") or "table"),
+        repr((outcome.result or {}).get("partial_unexpected_list", [])[:3] or (outcome.result or {}).get("observed_value")),
+    )
 
 
 # The Data Docs site: GX's own sections and index, with its page views keeping their compiled

@@ -4,8 +4,9 @@ Great Expectations' import is ~2.5-3.5 s of Python that a tiny run's check stage
 for: in the command's own process a thread cannot overlap it with the run, whose Python
 holds the GIL. A helper process started with the command imports it on the other core
 meanwhile. The command computes the check frames in DuckDB as always and sends them (small:
-transforms/validation.py) through the helper's stdin; the helper judges them with the same
-suites (`validation.judge`), replies with the verdicts, then writes the Data Docs while the
+transforms/validation.py) through the helper's stdin, each as soon as it is computed; the
+helper judges each as it comes with the same suites (`validation.judge`) while the command
+computes the next, replies with the verdicts, then writes the Data Docs while the
 command publishes, and replies again when they are written (a writer thread here waits for
 that reply, and `validation.docs_written` for it). Replies come on a copy of its stdout;
 anything the helper prints goes to stderr.
@@ -17,11 +18,13 @@ helper ends when it reads that.
 """
 
 import atexit
+import itertools
 import os
 import pickle
 import subprocess
 import sys
 import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 # What a broken or closed pipe to the helper raises here (ValueError: a pipe closed on this side).
@@ -62,17 +65,25 @@ class Helper:
         self.busy = threading.Lock()  # held from a request until its Data Docs are written
         atexit.register(self.stop)  # after the last request's Data Docs: their waiter is not a daemon
 
-    def validate(self, frames: dict, docs_target: Path | None, earlier_docs: Path | None):
+    def validate(self, frames: Iterable[tuple], docs_target: Path | None, earlier_docs: Path | None):
         """The verdicts, and a function that waits until the helper has written the Data Docs
         into `docs_target` (it returns what went wrong, or None; no function without a
         target); None when the helper could not give the verdicts (the caller then validates
-        in its own process)."""
+        in its own process, with the frames `frames` has not given yet). Each frame (table,
+        frame) is sent as `frames` gives it: the helper judges it while the next is computed.
+        An error computing a frame is the caller's; the helper, left with half a request, ends."""
         self.busy.acquire()
         try:
-            pickle.dump((frames, docs_target, earlier_docs), self.process.stdin, pickle.HIGHEST_PROTOCOL)
-            self.process.stdin.flush()
-            kind, report = pickle.load(self.process.stdout)
+            answered = self._sent(frames, docs_target, earlier_docs)
+        except BaseException:
+            self.busy.release()
+            self.stop()
+            raise
+        try:
+            kind, report = pickle.load(self.process.stdout) if answered else (None, None)
         except _BROKEN:
+            kind = None
+        if kind is None:
             self.busy.release()
             self.stop()
             return None
@@ -83,6 +94,17 @@ class Helper:
             self.busy.release()
             return report, None
         return report, self._docs_written
+
+    def _sent(self, frames: Iterable[tuple], docs_target: Path | None, earlier_docs: Path | None) -> bool:
+        """Send a request, its frames as `frames` gives them and its end (None); False when the
+        pipe broke. An error computing a frame is raised from here."""
+        for message in itertools.chain([(docs_target, earlier_docs)], frames, [None]):
+            try:
+                pickle.dump(message, self.process.stdin, pickle.HIGHEST_PROTOCOL)
+                self.process.stdin.flush()
+            except _BROKEN:
+                return False
+        return True
 
     def _docs_written(self) -> str | None:
         try:
@@ -117,17 +139,26 @@ def serve(requests, replies) -> None:
         pass
     while True:
         try:
-            frames, docs_target, earlier_docs = pickle.load(requests)
+            docs_target, earlier_docs = pickle.load(requests)
         except EOFError:
             return
+        frames = _frames(requests)
         try:
             report, context = validation.judge(frames, docs_target)
         except Exception as error:  # noqa: BLE001 - the command validates itself and reports it
+            for _frame in frames:  # the rest of the request: the command sends it before it reads the reply
+                pass
             _reply(replies, ("error", repr(error)))
             continue
         _reply(replies, ("report", report))
         if docs_target is not None:
             _reply(replies, ("docs", validation.docs_problem(context, docs_target, earlier_docs)))
+
+
+def _frames(requests) -> Iterator[tuple]:
+    """A request's frames (table, frame), each as it comes, up to its end (None)."""
+    while (table_and_frame := pickle.load(requests)) is not None:
+        yield table_and_frame
 
 
 def _reply(replies, message) -> None:
