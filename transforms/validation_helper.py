@@ -130,21 +130,22 @@ class Helper:
 
 
 def serve(requests, replies) -> None:
-    """The helper's side: GX imported at once, then one request after another until stdin closes."""
+    """The helper's side: GX imported and the suites prepared at once, then one request after
+    another until stdin closes (the suites prepared again for each)."""
     from transforms import validation
 
-    try:
-        validation._quiet_gx()
-    except Exception:  # noqa: BLE001 - each request then fails, and its command validates itself
-        pass
     while True:
+        try:  # ready before the request comes
+            suites = validation.prepared_suites()
+        except Exception:  # noqa: BLE001 - judge tries again, and its failure is the request's
+            suites = None
         try:
             docs_target, earlier_docs = pickle.load(requests)
         except EOFError:
             return
         frames = _frames(requests)
         try:
-            report, context = validation.judge(frames, docs_target)
+            report, context = validation.judge(frames, docs_target, suites)
         except Exception as error:  # noqa: BLE001 - the command validates itself and reports it
             for _frame in frames:  # the rest of the request: the command sends it before it reads the reply
                 pass
