@@ -59,7 +59,7 @@ def test_an_imported_module_is_left_alone_and_a_missing_one_fails_at_its_first_u
     from deferme import missing
 
     with pytest.raises(ModuleNotFoundError, match="deferme.missing"):
-        missing.anything
+        _ = missing.anything
     # the stand-in stays for a later read, which tries the import again
     assert isinstance(sys.modules["deferme.missing"], deferred_imports.Deferred)
     (package / "deferme" / "missing.py").write_text("FOUND = True\n")

@@ -469,3 +469,32 @@ def test_an_error_computing_a_frame_is_the_commands_and_ends_its_helper(sample, 
         validation.validate(con, None)
     assert helper.process.wait(timeout=30) != 0  # killed: it held half a request
     assert validation_helper.running() is None and not helper.busy.locked()
+
+
+def test_a_frame_gx_cannot_judge_is_reported_from_the_command_and_the_helper_serves_the_next_run(
+        sample, tmp_path, monkeypatch):
+    """GX failing in the helper half-way: the helper reads the rest of the request before it
+    replies (else the command, still sending, would wait forever), the command judges the
+    frames itself, where the same error is the run's, and the helper serves the next request."""
+    validation_helper, helper = _helper_running(monkeypatch)
+    computed = validation.computed_frames
+
+    def one_frame_broken(con):
+        for table, frame in computed(con):
+            yield table, ("not a frame" if table == "clients" else frame)
+
+    with _scratch(sample, tmp_path) as con:
+        monkeypatch.setattr(validation, "computed_frames", one_frame_broken)
+        judged_here = []
+        judge = validation.judge
+        monkeypatch.setattr(validation, "judge", lambda *args: (judged_here.append(True), judge(*args))[1])
+        with pytest.raises(Exception, match="without a dataframe"):  # GX's BuildBatchRequestError
+            validation.validate(con, None)
+        assert judged_here == [True]  # after the helper's error reply, once
+        assert validation_helper.running() is helper and not helper.busy.locked()
+        monkeypatch.setattr(validation, "computed_frames", computed)
+        monkeypatch.setattr(validation, "judge", lambda *args: pytest.fail("judged in the command's process"))
+        con.execute(CORRUPTIONS["charges.fail"])
+        report = validation.validate(con, None)
+    assert [f.suite for f in report.failures] == ["charges.fail"]
+    helper.stop()
