@@ -44,7 +44,7 @@ def _options(ctx: typer.Context,
     if verbose:  # Prefect's run logger, which the flows write each stage to
         os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"
     if ctx.invoked_subcommand in VALIDATING_COMMANDS:
-        # started first: GX's import there (~2.5-3.5 s) overlaps Prefect's start, the ingest
+        # started first: GX's import there (~1.5-2 s) overlaps Prefect's start, the ingest
         # and the build here (transforms/validation_helper.py); `main` ends it with the command
         validation_helper.start()
 # Data and paths are printed as they are: no Rich markup or emoji codes in what we print.

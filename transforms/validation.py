@@ -205,8 +205,8 @@ def _sql_value(value) -> str:
 
 def start_loading() -> None:
     """Import Great Expectations in a background thread while the run builds. Its import is
-    ~2-5 s of Python (scipy, altair, sqlalchemy come with it) that the check stage would
-    otherwise wait for; the build's long DuckDB queries release the GIL, so most of it
+    ~1.5-3 s of Python (sqlalchemy comes with it; see IMPORTED_WHEN_USED) that the check
+    stage would otherwise wait for; the build's long DuckDB queries release the GIL, so most of it
     overlaps (started during ingest, whose many short queries need the GIL back often, it
     cost ingest as much as it saved). `validate` imports it again: at once when done, else
     it waits for the import under way (Python's import lock). A failed import here says

@@ -1,6 +1,6 @@
 """The GX suites in a process of their own, for a short-lived command.
 
-Great Expectations' import is ~2.5-3.5 s of Python that a tiny run's check stage would wait
+Great Expectations' import is ~1.5-2 s of Python that a tiny run's check stage would wait
 for: in the command's own process a thread cannot overlap it with the run, whose Python
 holds the GIL. A helper process started with the command imports it on the other core
 meanwhile. The command computes the check frames in DuckDB as always and sends them (small:
