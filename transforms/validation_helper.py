@@ -100,8 +100,7 @@ class Helper:
         pipe broke. An error computing a frame is raised from here."""
         for message in itertools.chain([(docs_target, earlier_docs)], frames, [None]):
             try:
-                pickle.dump(message, self.process.stdin, pickle.HIGHEST_PROTOCOL)
-                self.process.stdin.flush()
+                _send(self.process.stdin, message)
             except _BROKEN:
                 return False
         return True
@@ -149,11 +148,11 @@ def serve(requests, replies) -> None:
         except Exception as error:  # noqa: BLE001 - the command validates itself and reports it
             for _frame in frames:  # the rest of the request: the command sends it before it reads the reply
                 pass
-            _reply(replies, ("error", repr(error)))
+            _send(replies, ("error", repr(error)))
             continue
-        _reply(replies, ("report", report))
+        _send(replies, ("report", report))
         if docs_target is not None:
-            _reply(replies, ("docs", validation.docs_problem(context, docs_target, earlier_docs)))
+            _send(replies, ("docs", validation.docs_problem(context, docs_target, earlier_docs)))
 
 
 def _frames(requests) -> Iterator[tuple]:
@@ -162,9 +161,10 @@ def _frames(requests) -> Iterator[tuple]:
         yield table_and_frame
 
 
-def _reply(replies, message) -> None:
-    pickle.dump(message, replies, pickle.HIGHEST_PROTOCOL)
-    replies.flush()
+def _send(stream, message) -> None:
+    """One message, on its way at once: a request or a frame to the helper, a reply from it."""
+    pickle.dump(message, stream, pickle.HIGHEST_PROTOCOL)
+    stream.flush()
 
 
 if __name__ == "__main__":
