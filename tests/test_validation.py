@@ -419,19 +419,22 @@ def test_the_findings_come_in_the_order_of_the_suites_whatever_the_order_of_the_
         validation.judge([(t, f) for t, f in frames if t not in ("pricing", "charges")], None)
 
 
-def _helper_running(monkeypatch):
+@pytest.fixture
+def helper_running(monkeypatch):
+    """A helper process as the command's, ended after the test however it ends."""
     from transforms import validation_helper
 
     helper = validation_helper.Helper()
     monkeypatch.setattr(validation_helper, "_running", helper)
-    return validation_helper, helper
+    yield validation_helper, helper
+    helper.stop()
 
 
 def test_a_helper_that_stops_while_the_frames_are_sent_leaves_the_rest_to_the_command(sample, tmp_path,
-                                                                                      monkeypatch):
+                                                                                      monkeypatch, helper_running):
     """The frames go to the helper one by one as they are computed; when it is gone half-way,
     the command computes the rest and judges them all itself, with the same verdicts."""
-    validation_helper, helper = _helper_running(monkeypatch)
+    validation_helper, helper = helper_running
     computed, given = validation.computed_frames, []
 
     def helper_killed_after_three(con):
@@ -454,8 +457,9 @@ def test_a_helper_that_stops_while_the_frames_are_sent_leaves_the_rest_to_the_co
     assert validation_helper.running() is None and not helper.busy.locked()
 
 
-def test_an_error_computing_a_frame_is_the_commands_and_ends_its_helper(sample, tmp_path, monkeypatch):
-    validation_helper, helper = _helper_running(monkeypatch)
+def test_an_error_computing_a_frame_is_the_commands_and_ends_its_helper(sample, tmp_path, monkeypatch,
+                                                                        helper_running):
+    validation_helper, helper = helper_running
     computed = validation.computed_frames
 
     def failing_after_two(con):
@@ -472,11 +476,11 @@ def test_an_error_computing_a_frame_is_the_commands_and_ends_its_helper(sample, 
 
 
 def test_a_frame_gx_cannot_judge_is_reported_from_the_command_and_the_helper_serves_the_next_run(
-        sample, tmp_path, monkeypatch):
+        sample, tmp_path, monkeypatch, helper_running):
     """GX failing in the helper half-way: the helper reads the rest of the request before it
     replies (else the command, still sending, would wait forever), the command judges the
     frames itself, where the same error is the run's, and the helper serves the next request."""
-    validation_helper, helper = _helper_running(monkeypatch)
+    validation_helper, helper = helper_running
     computed = validation.computed_frames
 
     def one_frame_broken(con):
@@ -497,4 +501,3 @@ def test_a_frame_gx_cannot_judge_is_reported_from_the_command_and_the_helper_ser
         con.execute(CORRUPTIONS["charges.fail"])
         report = validation.validate(con, None)
     assert [f.suite for f in report.failures] == ["charges.fail"]
-    helper.stop()
