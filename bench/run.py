@@ -14,9 +14,10 @@ per day, a night already run, then one more day's file and the next night; (7) a
 extract (tens of rows, the size of the worked examples): billing's own work in this process
 (the next period's run: the median of three), then `billing run` through the CLI with
 Prefect's ephemeral API (in a new Prefect home, whose database it creates, then again in the
-same home) and against a running `prefect server` on 127.0.0.1 (the median of three runs); (8) the ingest stage alone on the same month with its events as one
-CSV file (text parsed, physical line numbers). Prints one table and appends it to bench/results.md with the
-machine description and the commit.
+same home) and against a running `prefect server` on 127.0.0.1 (the median of three runs);
+(8) the ingest stage alone on the same month with its events as one CSV file (text parsed,
+physical line numbers). Prints one table and appends it to bench/results.md with the machine
+description and the commit.
 """
 
 import argparse
