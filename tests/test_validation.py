@@ -10,7 +10,7 @@ from datetime import date, datetime
 import pytest
 from helpers import bill, query
 
-from transforms import models, pipeline, validation
+from transforms import graph, models, pipeline, validation
 from transforms.sample_data import write_sample
 
 
@@ -161,14 +161,17 @@ CORRUPTIONS = {
 
 @contextmanager
 def _scratch(sample, tmp_path):
-    """A connection to a copy of the sample's work database, the events' verdicts (a view
-    over Parquet: materialize: parquet) copied into a table there so a test can change them."""
+    """A connection to a copy of the sample's work database, the models written as Parquet
+    (views over their files: materialize: parquet) copied into tables there so a test can
+    change them."""
     scratch = tmp_path / "work.duckdb"
     shutil.copy(sample[2], scratch)
     con = models.connect(scratch)
-    con.execute("create table verdicts_copy as select * from int_usage_events_verdicts")
-    con.execute("drop view int_usage_events_verdicts")
-    con.execute("alter table verdicts_copy rename to int_usage_events_verdicts")
+    views = {name for (name,) in con.execute("select view_name from duckdb_views()").fetchall()}
+    for name in sorted(views & {name for name, model in graph.models().items() if model.materialize == "parquet"}):
+        con.execute(f"create table {name}_copy as select * from {name}")
+        con.execute(f"drop view {name}")
+        con.execute(f"alter table {name}_copy rename to {name}")
     try:
         yield con
     finally:

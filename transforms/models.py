@@ -150,6 +150,17 @@ def view_parquet(con: duckdb.DuckDBPyConnection, name: str) -> None:
                 f"{literal(scan_path(parquet_file(con, name)))}, hive_partitioning = false)")
 
 
+def emptied(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Leave a built model with its columns and no rows (a table, or the view of a
+    `materialize: parquet` model, which then reads none of its file's rows)."""
+    beside = parquet_file(con, name) if graph.models()[name].materialize == "parquet" else None
+    if beside is not None:
+        con.execute(f"create or replace view {name} as select * from read_parquet("
+                    f"{literal(scan_path(beside))}, hive_partitioning = false) where false")
+    else:
+        con.execute(f"create or replace table {name} as select * from {name} where false")
+
+
 def build_ledger(con: duckdb.DuckDBPyConnection, proposed: str) -> None:
     """The ledger entries to post from a table of proposed entries (see marts/ledger.sql)."""
     build_model(con, "ledger", proposed=proposed)

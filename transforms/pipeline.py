@@ -317,7 +317,7 @@ def refresh_status(work_db: Path, warehouse_dir: Path, params: models.RunParams)
     con = models.connect(work_db)
     try:
         warehouse.load_prior(con, warehouse_dir, params.period)
-        con.execute("create or replace table ledger as select * from ledger where false")
+        models.emptied(con, "ledger")
         models.build_model(con, "account_status")
         status_id = f"{params.run_id}-status"
         pub = warehouse.Publication(warehouse_dir, warehouse.staging_dir(warehouse_dir, status_id), status_id)

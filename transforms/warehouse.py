@@ -413,7 +413,8 @@ def stage_partitioned(pub: Publication, con: duckdb.DuckDBPyConnection, table: s
 
 def stage_schemas(pub: Publication, con: duckdb.DuckDBPyConnection) -> None:
     """`_schemas/<table>.parquet`: a zero-row file per table, so its view exists before any data."""
-    present = {name for (name,) in con.execute("select table_name from duckdb_tables()").fetchall()}
+    present = {name for (name,) in con.execute(  # a model written as Parquet is a view over its file
+        "select table_name from duckdb_tables() union all select view_name from duckdb_views()").fetchall()}
     for table in TABLES:
         source = table
         if table not in present:  # a table only other commands write (the charge attempt log): as

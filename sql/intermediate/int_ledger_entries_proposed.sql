@@ -3,6 +3,8 @@
 -- revisions (an adjustment or a credit invoice is a negative amount), payments (negative),
 -- prepaid top-ups and drawdowns (which move prepaid_amount, not the balance owed).
 -- entry_id is stable, so the ledger can tell what it already holds.
+-- Written as Parquet, read through a view (10M events: ~0.45 s against ~0.7 s as a DuckDB table).
+-- materialize: parquet
 with params as (
     select * from run_params
 ),

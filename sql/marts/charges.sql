@@ -5,6 +5,8 @@
 -- and revision, so a revision is charged at most once however often a batch is resubmitted;
 -- a charge already in the warehouse is never written again. Runs only write pending
 -- charges: `billing charges submit` talks to the processors.
+-- Written as Parquet, read through a view (10M events: ~0.17 s against ~0.36 s as a DuckDB table).
+-- materialize: parquet
 with params as (
     select * from run_params
 ),

@@ -14,6 +14,9 @@
 -- invoice lines from becoming it where invoices hold more lines per event).
 -- int_invoice_revisions_compared is named twice, not read through one CTE: DuckDB materialises
 -- a CTE read twice whole.
+-- Written as Parquet, read through a view by publishing and the checks (10M events: 1.6M
+-- lines, ~1.35 s against ~1.9 s as a DuckDB table).
+-- materialize: parquet
 with changed_keys as (
     select
         invoice_id,

@@ -3,6 +3,8 @@
 -- units split. quantity (Q, after the trial) = blocked + included + bonus + billable for an
 -- enabled item; usage of an item not enabled for the client shows here with is_enabled
 -- false and nothing billed. Rows appear for enabled items even without usage.
+-- Written as Parquet, read through a view (10M events: ~0.5 s against ~0.8 s as a DuckDB table).
+-- materialize: parquet
 with cycles as (
     select * from int_allotments_applied_across_cycles
 ),
