@@ -4,7 +4,8 @@
 -- (bill_no): period_bill_no is the client's bill date in the run's range of days (a period,
 -- or one night; null when the range holds none, negative before the first bill date),
 -- final_bill_no the final one, horizon_bill_no the last bill date before the range's end,
--- last_start_bill_no the last bill date before the cancel date (-1: none).
+-- last_start_bill_no the last bill date before the cancel date (-1: none). client_no numbers
+-- the clients (by reseller, then id) for the joins of usage to cycles (int_usage_events_usable).
 with clients as (
     select * from int_clients_dated
 ),
@@ -29,6 +30,7 @@ final as (
         ) as horizon_bill_no,
         greatest(-1, datediff('month', first_bill_date,
             first_bill_date_on_or_after(cancel_date, bill_day)) - 1) as last_start_bill_no,
+        row_number() over (order by clients.reseller_id, clients.client_id) as client_no,
     from clients
     cross join params
 )

@@ -20,6 +20,10 @@ with recursive clients as (
     select * from int_clients_listed_for_range
 ),
 
+items as (
+    select reseller_id, item_code, item_no from int_items_offered_by_resellers
+),
+
 prices as (  -- of the listed clients only (a night lists the day's billed clients and the prepaid ones)
     select prices.*
     from int_prices_resolved_by_hierarchy as prices
@@ -43,32 +47,47 @@ priced_pairs as (
 -- An item with an account-level pricing row is priced for every client of its reseller
 -- (int_prices_resolved_by_hierarchy gives each client a change point at that row), so only
 -- the events of the other items can be unpriced: they are found against this handful of
--- reseller x item pairs first, and only they probe the client pairs (every 10M event
--- probing the 1.5M client pairs cost ~3.5 s; NOT EXISTS hashed the events: ~9 s)
+-- reseller x item pairs first (by item_no, which numbers reseller x item), and only they
+-- probe the client pairs (every 10M event probing the 1.5M client pairs cost ~3.5 s; NOT
+-- EXISTS hashed the events: ~9 s); the events' pairs are found on their numbers, then named
 items_priced_for_every_client as (
-    select distinct reseller_id, item_code
-    from int_pricing_validated
-    where level = 'account' and reject_reason is null and not is_duplicate
+    select distinct items.item_no
+    from int_pricing_validated as pricing
+    inner join items using (reseller_id, item_code)
+    where pricing.level = 'account' and pricing.reject_reason is null and not pricing.is_duplicate
 ),
 
 unpriced_usage_pairs as (
-    select distinct events.reseller_id, events.client_id, events.item_code, 1 as min_months, 1 as max_months,
+    select clients.reseller_id, clients.client_id, items.item_code, 1 as min_months, 1 as max_months,
         null::date as first_change, false as has_pool, false as has_minimum,
-    from int_usage_events_usable as events
-    anti join items_priced_for_every_client using (reseller_id, item_code)
-    anti join priced_pairs using (reseller_id, client_id, item_code)
+    from (
+        select distinct events.client_no, events.item_no
+        from int_usage_events_usable as events
+        anti join items_priced_for_every_client using (item_no)
+    ) as used
+    inner join clients using (client_no)
+    inner join items using (item_no)
+    anti join priced_pairs
+        on priced_pairs.reseller_id = clients.reseller_id
+        and priced_pairs.client_id = clients.client_id
+        and priced_pairs.item_code = items.item_code
 ),
 
-pool_pairs as (
-    select reseller_id, client_id, item_code from priced_pairs where has_pool
+pool_pairs as (  -- one row per pair (priced_pairs is grouped by it), so joining it keeps each event once
+    select pairs.reseller_id, pairs.client_id, pairs.item_code, clients.client_no, items.item_no
+    from priced_pairs as pairs
+    inner join clients using (reseller_id, client_id)
+    inner join items using (reseller_id, item_code)
+    where pairs.has_pool
 ),
 
 -- the days with usage of the pool items (apart from the anti join: probing a few pool pairs
 -- costs a 10M period ~0.3 s) and of the prepaid clients (their daily roll-up)
 usage_days as (
-    select events.reseller_id, events.client_id, events.item_code, cast(events.occurred_at as date) as occurred_on,
+    select pool_pairs.reseller_id, pool_pairs.client_id, pool_pairs.item_code,
+        cast(events.occurred_at as date) as occurred_on,
     from int_usage_events_usable as events
-    semi join pool_pairs using (reseller_id, client_id, item_code)
+    inner join pool_pairs using (client_no, item_no)
     union
     select reseller_id, client_id, item_code, usage_day as occurred_on
     from int_usage_aggregated_daily

@@ -29,6 +29,7 @@ dated as (
         clients.final_bill_date,
         clients.currency,
         clients.minor_unit,
+        clients.client_no,
     from starts
     inner join clients using (reseller_id, client_id)
 ),

@@ -1,6 +1,8 @@
 -- int_items_offered_by_resellers: one row per reseller x billing item it can price: the
 -- standard items of billing-rules.md section 1 plus the reseller's valid custom items
--- (custom items sort after the standard ones, by code).
+-- (custom items sort after the standard ones, by code). item_no numbers them (by reseller,
+-- then code), so the usage events and the cycles meet on two integers (client_no, item_no)
+-- rather than three texts (int_usage_events_usable).
 with resellers as (
     select reseller_id from int_resellers_validated where reject_reason is null and not is_duplicate
 ),
@@ -23,10 +25,15 @@ custom_items as (
     where reject_reason is null and not is_duplicate
 ),
 
-final as (
+offered as (
     select reseller_id, item_code, item_name, unit, aggregation, sort_order from standard_items
     union all
     select reseller_id, item_code, item_name, unit, aggregation, sort_order from custom_items
+),
+
+final as (
+    select *, row_number() over (order by reseller_id, item_code) as item_no,
+    from offered
 )
 
 select * from final

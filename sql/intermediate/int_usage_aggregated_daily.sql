@@ -2,21 +2,35 @@
 -- (billing-rules.md section 6): the day's sum, its peak snapshot and its event count. A
 -- prepaid balance is drawn day by day, so only prepaid clients need the day grain; every
 -- cycle's quantity comes from int_usage_rolled_up_to_cycles, straight from the events.
+-- Grouped on the client's and item's numbers, then named.
 with events as (
     select * from int_usage_events_usable where is_prepaid
 ),
 
-final as (
+days as (
     select
-        reseller_id,
-        client_id,
-        item_code,
+        client_no,
+        item_no,
         sum(quantity) as day_sum,
         max(quantity) as day_peak,
         count(*) as event_count,
         cast(occurred_at as date) as usage_day,
     from events
-    group by reseller_id, client_id, item_code, cast(occurred_at as date)
+    group by client_no, item_no, cast(occurred_at as date)
+),
+
+final as (
+    select
+        clients.reseller_id,
+        clients.client_id,
+        items.item_code,
+        days.day_sum,
+        days.day_peak,
+        days.event_count,
+        days.usage_day,
+    from days
+    inner join int_clients_billable as clients using (client_no)
+    inner join int_items_offered_by_resellers as items using (item_no)
 )
 
 select * from final

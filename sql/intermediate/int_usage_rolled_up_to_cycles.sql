@@ -7,7 +7,8 @@
 -- peak before it. The events are rolled up once, straight into their window (every window
 -- and trial boundary is a date, i.e. a UTC midnight): ~10M events give ~1.3M window rows,
 -- where a day grain would keep ~8.5M.
--- The events meet only the cycles' keys and dates; their sums (per cycle_row, the cycle's
+-- The events meet only the cycles' keys (client_no, item_no: numbers, not the three key
+-- texts; see int_usage_events_usable) and dates; their sums (per cycle_row, the cycle's
 -- rowid in int_cycles_priced_and_windowed: one integer instead of four keys, three of them
 -- text) then join the cycle's row of that table once, every pricing column with it, which
 -- int_allotments_applied_across_cycles splits and passes on (10M events: joining the
@@ -17,22 +18,22 @@ with params as (
     select * from run_params
 ),
 
+items as (
+    select reseller_id, item_code, item_no, aggregation from int_items_offered_by_resellers
+),
+
 cycles as (
     select
         cycles.rowid as cycle_row,
-        cycles.reseller_id,
-        cycles.client_id,
-        cycles.item_code,
+        cycles.client_no,
+        items.item_no,
         cycles.window_start,
         cycles.window_end,
         cycles.trial_end,
     from int_cycles_priced_and_windowed as cycles
+    inner join items using (reseller_id, item_code)
     cross join params
     where cycles.window_start < params.range_end
-),
-
-items as (
-    select reseller_id, item_code, aggregation from int_items_offered_by_resellers
 ),
 
 events as (
@@ -49,9 +50,8 @@ per_cycle as (
         count(*) as event_count,
     from events
     inner join cycles
-        on cycles.reseller_id = events.reseller_id
-        and cycles.client_id = events.client_id
-        and cycles.item_code = events.item_code
+        on cycles.client_no = events.client_no
+        and cycles.item_no = events.item_no
         and events.occurred_at >= cycles.window_start
         and events.occurred_at < cycles.window_end
     group by cycles.cycle_row
