@@ -131,7 +131,7 @@ pool as (
 
 final as (
     select
-        split.* exclude (cycle_row, client_no, aggregation, quantity, trial_units, event_count, blocked_units,
+        split.* exclude (cycle_row, aggregation, quantity, trial_units, event_count, blocked_units,
             included_units_used, excess_units),
         split.aggregation,
         split.quantity,

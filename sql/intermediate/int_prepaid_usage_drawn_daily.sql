@@ -5,6 +5,8 @@
 -- far being the running sum (`sum` items) or running peak (`max` items) of the cycle's
 -- usage after its trial; the day draws the increase, priced and rounded to the minor unit.
 -- Only cycles whose window starts on or after the client's prepaid_from are drawn.
+-- Days meet their cycle, and a cycle's days are ordered, on the client's and item's numbers
+-- (client_no, item_no: see int_usage_events_usable), not on their three key texts.
 -- Written as Parquet, read through a view (10M events: 1.1 s against 1.5 s as a DuckDB table).
 -- materialize: parquet
 with prepaid as (
@@ -25,15 +27,16 @@ days as (
         cycles.reseller_id,
         cycles.client_id,
         cycles.item_code,
+        cycles.client_no,
+        cycles.item_no,
         cycles.cycle_no,
         daily.usage_day,
         daily.day_sum,
         daily.day_peak,
     from int_usage_aggregated_daily as daily
     inner join cycles
-        on cycles.reseller_id = daily.reseller_id
-        and cycles.client_id = daily.client_id
-        and cycles.item_code = daily.item_code
+        on cycles.client_no = daily.client_no
+        and cycles.item_no = daily.item_no
         and daily.usage_day >= cycles.window_start
         and daily.usage_day < cycles.window_end
         and daily.usage_day >= cycles.trial_end
@@ -53,9 +56,9 @@ cumulative as (
             else sum(days.day_sum) over so_far
         end as quantity_so_far,
     from days
-    inner join cycles using (reseller_id, client_id, item_code, cycle_no)
+    inner join cycles using (client_no, item_no, cycle_no)
     window so_far as (
-        partition by days.reseller_id, days.client_id, days.item_code, days.cycle_no
+        partition by days.client_no, days.item_no, days.cycle_no
         order by days.usage_day rows between unbounded preceding and current row
     )
 ),
@@ -83,7 +86,7 @@ final as (
                 * cast(unit_price as decimal(38, 6)),
             minor_unit) as amount,
     from billable
-    window by_cycle as (partition by reseller_id, client_id, item_code, cycle_no order by usage_day)
+    window by_cycle as (partition by client_no, item_no, cycle_no order by usage_day)
 )
 
 select * from final where amount <> 0

@@ -2,7 +2,8 @@
 -- (billing-rules.md section 6): the day's sum, its peak snapshot and its event count. A
 -- prepaid balance is drawn day by day, so only prepaid clients need the day grain; every
 -- cycle's quantity comes from int_usage_rolled_up_to_cycles, straight from the events.
--- Grouped on the client's and item's numbers, then named.
+-- Grouped on the client's and item's numbers (client_no, item_no: see int_usage_events_usable),
+-- then named; the numbers stay, for the drawdown's joins and windows.
 with events as (
     select * from int_usage_events_usable where is_prepaid
 ),
@@ -24,6 +25,8 @@ final as (
         clients.reseller_id,
         clients.client_id,
         items.item_code,
+        days.client_no,
+        days.item_no,
         days.day_sum,
         days.day_peak,
         days.event_count,

@@ -61,6 +61,7 @@ final as (
     select
         priced.*,
         priced.rowid as cycle_row,
+        items.item_no,
         items.aggregation,
         cast(coalesce(
             case when items.aggregation = 'max' then per_cycle.paid_peak else per_cycle.paid_sum end, 0
