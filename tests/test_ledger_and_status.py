@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 from helpers import D, bill, client, price, query, write_extracts
 
+from transforms import models
 from transforms.pipeline import run_night
 
 R1_NET10 = {"reseller_id": "R1", "name": "Reseller One", "currency": "USD", "net_days": "10"}
@@ -79,3 +80,25 @@ def test_the_ledger_of_every_client_reconciles_with_its_balance(tmp_path):
     # invoices minus payments, by hand: C1 2 x 100 - 60; C3 cancelled after one fee; C2 fee from 10-10
     assert [(c, owed) for c, owed, _, _ in rows] == [
         ("C1", D("140.00")), ("C2", D("100.00")), ("C3", D("100.00")), ("C4", D("200.00"))]
+
+
+def test_the_runs_ledger_is_emptied_before_the_status_after_a_charge_batch(tmp_path):
+    """The status after a night's batch reads the ledger from the warehouse alone
+    (pipeline.refresh_status): the run's own ledger keeps its columns and loses its rows, as
+    a table in memory and as the view over its Parquet file in a work database, whose file is
+    left as it is."""
+    rows = "select 'LE-1' as entry_id, 12.50::decimal(18, 2) as amount union all select 'LE-2', -2.50"
+    memory = models.connect()
+    memory.execute(f"create table ledger as {rows}")
+    work = models.connect(tmp_path / "work.duckdb")
+    written = models.parquet_file(work, "ledger")
+    work.execute(f"copy ({rows}) to '{written}' (format parquet)")
+    models.view_parquet(work, "ledger")
+    for con in (memory, work):
+        assert con.execute("select sum(amount) from ledger").fetchone()[0] == D("10.00")
+        models.emptied(con, "ledger")
+        assert con.execute("select count(*) from ledger").fetchone()[0] == 0
+        assert [c[:2] for c in con.execute("describe ledger").fetchall()] == [
+            ("entry_id", "VARCHAR"), ("amount", "DECIMAL(18,2)")]
+    assert work.execute(f"select count(*) from '{written}'").fetchone()[0] == 2
+
