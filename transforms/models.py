@@ -144,19 +144,19 @@ def parquet_path(database: Path, name: str) -> Path:
     return database.with_name(f"{database.stem}.{name}.parquet")
 
 
-def view_parquet(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    """The view `name` over the rows of its `materialize: parquet` file (see `parquet_file`)."""
+def view_parquet(con: duckdb.DuckDBPyConnection, name: str, where: str | None = None) -> None:
+    """The view `name` over the rows of its `materialize: parquet` file (see `parquet_file`),
+    those that meet `where` when it is given."""
+    rows = f" where {where}" if where else ""
     con.execute(f"create or replace view {name} as select * from read_parquet("
-                f"{literal(scan_path(parquet_file(con, name)))}, hive_partitioning = false)")
+                f"{literal(scan_path(parquet_file(con, name)))}, hive_partitioning = false){rows}")
 
 
 def emptied(con: duckdb.DuckDBPyConnection, name: str) -> None:
     """Leave a built model with its columns and no rows (a table, or the view of a
     `materialize: parquet` model, which then reads none of its file's rows)."""
-    beside = parquet_file(con, name) if graph.models()[name].materialize == "parquet" else None
-    if beside is not None:
-        con.execute(f"create or replace view {name} as select * from read_parquet("
-                    f"{literal(scan_path(beside))}, hive_partitioning = false) where false")
+    if graph.models()[name].materialize == "parquet" and parquet_file(con, name) is not None:
+        view_parquet(con, name, where="false")
     else:
         con.execute(f"create or replace table {name} as select * from {name} where false")
 
