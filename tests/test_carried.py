@@ -56,6 +56,11 @@ def _manifest(warehouse: Path) -> dict:
     return json.loads((warehouse / carried.STATE / carried.MANIFEST).read_text())
 
 
+def _rows(parquet: Path) -> int:
+    with duckdb.connect() as con:
+        return con.execute(f"select count(*) from read_parquet({literal(str(parquet))})").fetchone()[0]
+
+
 def test_a_night_with_new_and_changed_events_files_publishes_what_reading_every_file_does(tmp_path):
     ex = write_sample(tmp_path / "ex", n_clients=40, n_events=20_000)
     _split_events(ex)
@@ -233,12 +238,14 @@ def test_the_other_extracts_share_is_kept_for_its_context_and_a_broken_copy_cost
     plan = carried.plan(wh, files, unchanged.code_digest())
     assert plan.other_extracts == wh / carried.STATE / first
     assert [f.table for f in files if plan.reads_file(f)] == []  # no extract file is read again
-    assert sorted(p.name for p in plan.other_extracts.iterdir()) == [
-        "int_prices_resolved_by_hierarchy.parquet", carried.OTHER_TABLES]
+    as_parquet = {"int_clients_validated", "int_clients_dated", "int_lead_sales_validated", "int_payments_validated",
+                  "int_prices_resolved_by_hierarchy"}  # the kept models written as Parquet: kept as their files
+    assert sorted(p.name for p in plan.other_extracts.iterdir()) == sorted(
+        [f"{name}.parquet" for name in as_parquet] + [carried.OTHER_TABLES])
     with duckdb.connect(str(plan.other_extracts / carried.OTHER_TABLES), read_only=True) as kept:
         assert sorted(row[0] for row in kept.execute("show tables").fetchall()) == sorted(
-            set(carried.other_extract_tables()) - {"int_prices_resolved_by_hierarchy"})
-        assert kept.execute("select count(*) from int_clients_validated").fetchone()[0] == 20
+            set(carried.other_extract_tables()) - as_parquet)
+    assert _rows(plan.other_extracts / "int_clients_validated.parquet") == 20
 
     clients = ex / "clients" / "extract.csv"
     lines = clients.read_text().splitlines()
@@ -255,8 +262,7 @@ def test_the_other_extracts_share_is_kept_for_its_context_and_a_broken_copy_cost
     second = _manifest(wh)["other_extracts"]
     assert second == "run-20260916T020000000000Z.other_extracts"
     assert not (wh / carried.STATE / first).exists()  # the share kept for the other context is gone
-    with duckdb.connect(str(wh / carried.STATE / second / carried.OTHER_TABLES), read_only=True) as kept:
-        assert kept.execute("select count(*) from int_clients_validated").fetchone()[0] == 21
+    assert _rows(wh / carried.STATE / second / "int_clients_validated.parquet") == 21
 
     for broken in (carried.OTHER_TABLES, "int_prices_resolved_by_hierarchy.parquet"):
         minute = 3 if broken == carried.OTHER_TABLES else 4
