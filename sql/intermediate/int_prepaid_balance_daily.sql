@@ -5,8 +5,8 @@
 -- far = max(0, ceil(C / A)), never fewer than the day before (a return does not undo a
 -- top-up); the day's new increments are bought on a replenishment invoice; balance after
 -- the day = increments so far x A - C, never below 0.
--- Written as Parquet and read through a view: at 10M events, writing it as a DuckDB table
--- (and checkpointing that table when the connection closed) cost more than its query.
+-- Written as Parquet, read through a view (10M events: 0.35 s against 0.35 s as a DuckDB
+-- table, and no table left to checkpoint when the connection closes).
 -- materialize: parquet
 with prepaid as (
     select * from int_prepaid_clients
