@@ -11,8 +11,9 @@ A model's header may say, on a comment line of its own:
   its own name carries (int_<table>_deduplicated, int_<table>_validated);
 - `-- materialize: view`: built as a view (one reader computes it in its own query);
 - `-- materialize: parquet`: written to `<database>.<name>.parquet` beside the database file
-  and read through a view of that name (a table in an in-memory database): for a big table
-  read by a few scans, where DuckDB writes Parquet faster than its own table;
+  and read through a view of that name (a table in an in-memory database): for a table that
+  grows with the data (from ~100K rows), where DuckDB writes Parquet faster than its own table,
+  which it also compresses and checkpoints into the database file when the connection closes;
 - `-- parameters: key=value`: default values of `{key}` placeholders (the ledger's source);
 - `-- stage: preview`: built by the preview only;
 - `-- insertion_order: free`: its table may be written in any row order (DuckDB then need not
