@@ -101,4 +101,3 @@ def test_the_runs_ledger_is_emptied_before_the_status_after_a_charge_batch(tmp_p
         assert [c[:2] for c in con.execute("describe ledger").fetchall()] == [
             ("entry_id", "VARCHAR"), ("amount", "DECIMAL(18,2)")]
     assert work.execute(f"select count(*) from '{written}'").fetchone()[0] == 2
-
