@@ -8,6 +8,9 @@
 -- its usage. trial_end = start_date + trial_days as priced on the cycle's start. Where each
 -- option came from is not carried (these rows are many and wide): a line looks it up by
 -- priced_from, the change point's valid_from (int_cycle_lines_priced).
+-- Written as Parquet, read through a view (10M events: 3M cycles, 1.4 s against 2.2 s as a
+-- DuckDB table); its readers name a cycle by cycle_key (sql/macros.sql), a view having no rowid.
+-- materialize: parquet
 with starts as (
     select * from int_cycle_starts_listed
 ),

@@ -8,9 +8,9 @@
 -- and trial boundary is a date, i.e. a UTC midnight): ~10M events give ~1.3M window rows,
 -- where a day grain would keep ~8.5M.
 -- The events meet only the cycles' keys (client_no, item_no: numbers, not the three key
--- texts; see int_usage_events_usable) and dates; their sums (per cycle_row, the cycle's
--- rowid in int_cycles_priced_and_windowed: one integer instead of four keys, three of them
--- text) then join the cycle's row of that table once, every pricing column with it, which
+-- texts; see int_usage_events_usable) and dates; their sums (per cycle_key, one integer instead
+-- of four keys, three of them text: sql/macros.sql) then join the cycle's row of
+-- int_cycles_priced_and_windowed once, every pricing column with it, which
 -- int_allotments_applied_across_cycles splits and passes on (10M events: joining the
 -- pricing back there, twice, cost it ~1 s more).
 -- materialize: view (one reader computes it in its own query)
@@ -24,7 +24,7 @@ items as (
 
 cycles as (
     select
-        cycles.rowid as cycle_row,
+        cycle_key(cycles.client_no, items.item_no, cycles.cycle_no) as cycle_key,
         cycles.client_no,
         items.item_no,
         cycles.window_start,
@@ -42,7 +42,7 @@ events as (
 
 per_cycle as (
     select
-        cycles.cycle_row,
+        cycles.cycle_key,
         sum(events.quantity) filter (where events.occurred_at >= cycles.trial_end) as paid_sum,
         sum(events.quantity) filter (where events.occurred_at < cycles.trial_end) as trial_sum,
         max(events.quantity) filter (where events.occurred_at >= cycles.trial_end) as paid_peak,
@@ -54,13 +54,13 @@ per_cycle as (
         and cycles.item_no = events.item_no
         and events.occurred_at >= cycles.window_start
         and events.occurred_at < cycles.window_end
-    group by cycles.cycle_row
+    group by cycles.cycle_key
 ),
 
 final as (
     select
         priced.*,
-        priced.rowid as cycle_row,
+        cycle_key(priced.client_no, items.item_no, priced.cycle_no) as cycle_key,
         items.item_no,
         items.aggregation,
         cast(coalesce(
@@ -73,7 +73,7 @@ final as (
     from int_cycles_priced_and_windowed as priced
     cross join params
     inner join items using (reseller_id, item_code)
-    left join per_cycle on per_cycle.cycle_row = priced.rowid
+    left join per_cycle on per_cycle.cycle_key = cycle_key(priced.client_no, items.item_no, priced.cycle_no)
     where priced.window_start < params.range_end and items.aggregation <> 'none'
 )
 
