@@ -96,8 +96,9 @@ create or replace macro first_bill_date_on_or_after(d, bill_day) as
 -- One integer naming a cycle (client x item x cycle), from the numbers of int_clients_billable
 -- (client_no) and int_items_offered_by_resellers (item_no) and its cycle_no: the usage roll-up
 -- sums the events per cycle on it, and its readers meet their cycle again on it, instead of
--- on four keys, three of them text. Distinct cycles get distinct keys (a HUGEINT: item_no and
--- cycle_no each take 32 bits, far more than there are items or months).
+-- on four keys, three of them text. Distinct cycles get distinct keys (a HUGEINT: the three
+-- numbers are positive, and item_no and cycle_no each have 32 bits, far more than there are
+-- items or months).
 create or replace macro cycle_key(client_no, item_no, cycle_no) as
     (cast(client_no as hugeint) << 64) | (cast(item_no as hugeint) << 32) | cast(cycle_no as hugeint);
 
