@@ -92,3 +92,19 @@ def test_a_new_cycle_length_applies_from_the_cycle_it_is_priced_on(tmp_path):
     assert query(wh, "select strftime(invoice_date, '%m'), total from invoices order by invoice_date") == [
         ("07", D("12.00")), ("08", D("12.00")),
     ]
+
+
+def test_a_cycle_key_packs_client_item_and_cycle_numbers_into_distinct_integers():
+    """sql/macros.sql cycle_key: the usage roll-up's name for a cycle (client_no, item_no,
+    cycle_no): 2^64 * client + 2^32 * item + cycle, so no two cycles share one."""
+    from transforms import models
+
+    con = models.connect()
+    try:
+        assert con.execute("select cycle_key(1, 2, 3)").fetchone() == (2**64 + 2 * 2**32 + 3,)
+        # the largest cycle number of item 1 stays below the first of item 2, and client 1's
+        # largest item below client 2's first
+        assert con.execute("select cycle_key(1, 1, 4294967295) < cycle_key(1, 2, 0), "
+                           "cycle_key(1, 4294967295, 4294967295) < cycle_key(2, 0, 0)").fetchone() == (True, True)
+    finally:
+        con.close()
