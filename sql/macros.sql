@@ -141,3 +141,19 @@ create or replace macro repeated_key_hashes_of(staged_table) as table
     select _key_hash
     from (select _key_hash, row_number() over (partition by _key_hash) as nth_row from query_table(staged_table))
     where nth_row = 2;
+
+-- The rows of a staged extract table whose key hash another row shares: their key hash and
+-- line (nth_row = 2 on one row per hash), in the same one window (see repeated_key_hashes_of);
+-- a row with no later one of its hash is told by lead, not by a count.
+create or replace macro repeated_key_rows_of(staged_table) as table
+    select _key_hash, _source_line, nth_row
+    from (
+        select
+            _key_hash,
+            _source_line,
+            row_number() over by_hash as nth_row,
+            lead(_key_hash) over by_hash as next_hash,
+        from query_table(staged_table)
+        window by_hash as (partition by _key_hash)
+    )
+    where nth_row > 1 or next_hash is not null;

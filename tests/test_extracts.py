@@ -377,14 +377,14 @@ def test_rows_repeated_across_files_count_once_and_reconcile(tmp_path):
                                       "duplicates_collapsed": 2, "is_reconciled": True}
 
 
-@pytest.mark.parametrize(("listed_up_to", "picked_up_to"), [(1_000_000, 10_000), (1_000_000, 3), (3, 10_000)])
+@pytest.mark.parametrize(("listed_up_to", "picked_up_to"), [(2_000_000, 20_000), (2_000_000, 3), (3, 20_000)])
 def test_duplicates_get_the_same_verdicts_whether_or_not_their_key_hashes_were_listed_first(
         tmp_path, monkeypatch, listed_up_to, picked_up_to):
-    # the four repeated key hashes are listed before the deduplication and pick out their rows
-    # as the events are read; listed but too many to pick them out; too many to list, so the
-    # deduplication finds them itself
-    monkeypatch.setattr(models, "LISTED_REPEATED_KEY_HASHES", listed_up_to)
-    monkeypatch.setattr(models, "PICKED_REPEATED_KEY_HASHES", picked_up_to)
+    # the nine rows of the four repeated key hashes are listed before the deduplication and
+    # pick out their lines as the events are read; listed but too many to pick them out; too
+    # many to list, so the deduplication finds the hashes itself
+    monkeypatch.setattr(models, "LISTED_REPEATED_ROWS", listed_up_to)
+    monkeypatch.setattr(models, "PICKED_REPEATED_ROWS", picked_up_to)
     ex = _base(tmp_path / "ex", usage_events=[
         usage("a", "C1", "sms", "2026-09-02T00:00:00Z", 5),   # line 2, again in part-2: one copy counts
         usage("b", "C1", "sms", "2026-09-03T00:00:00Z", 1),   # line 3, again in part-2
@@ -473,3 +473,27 @@ def test_an_empty_extracts_folder_bills_nothing_and_still_records_the_run(tmp_pa
     summary = bill(tmp_path / "ex", wh, "2026-10", validate=True)
     assert (summary.invoices, summary.rows_read) == (0, 0)
     assert query(wh, "select validation, input_files from runs") == [("passed 39 suites with 11 warning(s)", None)]
+
+
+def test_repeated_key_hashes_are_listed_with_their_lines_and_none_repeated_is_an_empty_list(monkeypatch):
+    """models.repeated_key_hashes_listed: each repeated hash once, the lines of every row that
+    shares one; a table with no repeated key lists nothing (an empty list: the deduplication
+    then looks for none itself), and one with too many rows to list leaves it to the
+    deduplication (no list)."""
+    con = models.connect()
+    try:
+        con.execute("create table stg_t as select * from (values (7, 2), (8, 3), (7, 9), (9, 4), (7, 5), (8, 6)) "
+                    "as t(_key_hash, _source_line)")
+        con.execute("create table stg_u as select * from (values (7, 2), (8, 3)) as t(_key_hash, _source_line)")
+
+        def listed(table):
+            with models.repeated_key_hashes_listed(con, table):
+                return con.execute(f"select list_sort(getvariable('{table}_repeated_key_hashes')), "
+                                   f"list_sort(getvariable('{table}_picked_lines'))").fetchone()
+
+        assert listed("t") == ([7, 8], [2, 3, 5, 6, 9])
+        assert listed("u") == ([], [])
+        monkeypatch.setattr(models, "LISTED_REPEATED_ROWS", 4)  # five rows share a hash
+        assert listed("t") == (None, None)
+    finally:
+        con.close()

@@ -33,14 +33,15 @@ repeated_key_hashes as (
     where getvariable('{table}_repeated_key_hashes') is null
 ),
 
--- suspects keep the valid ones. When the run picked out a few hashes, the filter on them is
--- applied where the extract is read, so only the suspects' rows are typed and checked again.
+-- suspects keep the valid ones. When the run picked out the few lines they are on, the filter
+-- on those is applied where the extract is read (a line number is read, not a key hashed), so
+-- only the rows at those lines, in any file, are typed and checked again.
 suspects as (
     select staged.*
     from staged
     semi join repeated_key_hashes using (_key_hash)
     where staged.reject_reason is null
-        and coalesce(list_contains(getvariable('{table}_picked_key_hashes'), staged._key_hash), true)
+        and coalesce(list_contains(getvariable('{table}_picked_lines'), staged._source_line), true)
 ),
 
 suspect_verdicts as (
