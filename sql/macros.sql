@@ -144,7 +144,9 @@ create or replace macro repeated_key_hashes_of(staged_table) as table
 
 -- The rows of a staged extract table whose key hash another row shares: their key hash and
 -- line (nth_row = 2 on one row per hash), in the same one window (see repeated_key_hashes_of);
--- a row with no later one of its hash is told by lead, not by a count.
+-- a row with no later one of its hash is told by lead, not by a count. Read by the listing
+-- before the deduplication (transforms/models.py); the deduplication's own search, for more
+-- rows than that lists, keeps repeated_key_hashes_of, whose window carries the hashes alone.
 create or replace macro repeated_key_rows_of(staged_table) as table
     select _key_hash, _source_line, nth_row
     from (
