@@ -44,14 +44,18 @@ from transforms.sqltext import literal, scan_path  # noqa: E402
 
 
 class _RssSampler(threading.Thread):
-    """Samples this process's resident set every 20 ms; `peak` is the highest since reset()."""
+    """Samples this process's resident set every 20 ms; `peak` is the highest since reset().
+    A sample and a reset take turns (a lock): a sample taken before the reset and stored after
+    it would carry the stage before's peak into the next stage's."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.peak = 0
+        self._turn = threading.Lock()
 
     def reset(self) -> None:
-        self.peak = self._rss()
+        with self._turn:
+            self.peak = self._rss()
 
     @staticmethod
     def _rss() -> int:
@@ -60,7 +64,8 @@ class _RssSampler(threading.Thread):
 
     def run(self) -> None:
         while True:
-            self.peak = max(self.peak, self._rss())
+            with self._turn:
+                self.peak = max(self.peak, self._rss())
             time.sleep(0.02)
 
 
